@@ -1,0 +1,1 @@
+"""Cited question answering and summarisation over Arabic news, in Arabic and English."""

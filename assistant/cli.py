@@ -1,0 +1,171 @@
+"""Command line: ``python -m assistant ingest|status|ask|summarize|chat|settings``.
+
+User errors print one clean line on stderr (exit 2), never a traceback. ``--json``
+output is the fixed public shape of :meth:`assistant.models.Answer.to_dict`.
+Heavy libraries are imported only by the commands that need them, so a cold
+``ask`` in offline mode does not import torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from assistant.errors import UserError
+from assistant.models import Answer
+from assistant.settings import Settings, settings_table
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Argument parser for every sub-command."""
+    parser = argparse.ArgumentParser(prog="python -m assistant", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("ingest", help="index the articles folder (incremental)")
+    p.add_argument("--data", type=Path, help="folder of .txt articles (default: ASSISTANT_DATA_DIR)")
+    p.add_argument("--rebuild", action="store_true", help="drop this embedder's index and rebuild it")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait for another ingest")
+    sub.add_parser("status", help="what is indexed, with which embedder, in which mode")
+    p = sub.add_parser("ask", help="answer a question with cited quotes")
+    p.add_argument("question", nargs="+")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p = sub.add_parser("summarize", help="summarise articles or a topic, with citations")
+    p.add_argument("sources", nargs="*", help="article file names (default: all)")
+    p.add_argument("--all", action="store_true", help="all indexed articles")
+    p.add_argument("--topic", help="summarise what the articles say about this topic")
+    p.add_argument("--json", action="store_true")
+    sub.add_parser("chat", help="interactive questions in the terminal (follow-ups keep context)")
+    sub.add_parser("settings", help="print the settings table")
+    return parser
+
+
+def format_answer(answer: Answer) -> str:
+    """Readable answer: text, numbered citations with file, title and offsets, mode."""
+    lines = [answer.text, ""]
+    for n, c in enumerate(answer.citations, start=1):
+        lines.append(f"[{n}] {c.source} ({c.title}{', ' + c.date if c.date else ''}) chars {c.start}-{c.end}")
+    lines.extend(f"note: {note}" for note in answer.notes)
+    lines.append(f"(mode: embedder {answer.mode.embedder}, llm {answer.mode.llm})")
+    return "\n".join(lines)
+
+
+def _progress_bar(total_label: str) -> Callable[[int, int, str], None]:
+    from tqdm import tqdm
+
+    bar: dict[str, tqdm] = {}
+
+    def update(done: int, total: int, name: str) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, desc=total_label, unit="file", file=sys.stderr)
+        bar["bar"].n = done
+        bar["bar"].set_postfix_str(name[:30])
+        bar["bar"].refresh()
+        if done >= total:
+            bar["bar"].close()
+
+    return update
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.ingest import ingest
+
+    report = ingest(settings, data_dir=args.data, rebuild=args.rebuild, progress=_progress_bar("ingest"), wait_s=args.wait)
+    for message in report.skipped:
+        print(f"skipped: {message}", file=sys.stderr)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if report.repaired:
+        print(f"repaired after an interrupted run: {', '.join(report.repaired)}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def _assistant(settings: Settings):  # type: ignore[no-untyped-def]
+    from assistant.service import Assistant
+
+    return Assistant.from_settings(settings, progress=_progress_bar("first ingest"))
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.service import Assistant
+
+    assistant = Assistant.from_settings(settings, auto_ingest=False)
+    status = assistant.status()
+    for key, value in status.items():
+        print(f"{key}: {value}")
+    for row in assistant.articles():
+        print(f"  {row['source']}  {row['date'] or '-':10}  {row['chunks']:3} chunks  {row['title'][:60]}")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    answer = _assistant(settings).ask(" ".join(args.question))
+    print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json else format_answer(answer))
+    return 0
+
+
+def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
+    sources = None if args.all or not args.sources else args.sources
+    answer = _assistant(settings).summarize(sources=sources, topic=args.topic)
+    print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json else format_answer(answer))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    assistant = _assistant(settings)
+    print(f"Ask in Arabic or English (empty line or Ctrl-D to quit). Mode: {assistant.mode.to_dict()}")
+    history: list[tuple[str, str]] = []
+    while True:
+        try:
+            question = input("\n? ").strip()
+        except EOFError:
+            return 0
+        if not question:
+            return 0
+        try:
+            answer = assistant.ask(question, history)
+        except UserError as exc:
+            print(f"error: {exc}")
+            continue
+        print(format_answer(answer))
+        history.append((question, answer.text))
+
+
+COMMANDS = {
+    "ingest": cmd_ingest,
+    "status": cmd_status,
+    "ask": cmd_ask,
+    "summarize": cmd_summarize,
+    "chat": cmd_chat,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code (2 for user errors, with a one-line message)."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+        logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+        for noisy in ("bm25s", "chromadb", "httpx", "urllib3"):
+            logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+        if args.command == "settings":
+            print(settings_table())
+            return 0
+        return COMMANDS[args.command](args, settings)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - pydantic validation and the like
+        if type(exc).__name__ == "ValidationError":
+            print(f"error: invalid setting: {exc}", file=sys.stderr)
+            return 2
+        raise

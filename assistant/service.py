@@ -1,0 +1,321 @@
+"""The one Python API that the web page, the CLI and the evaluation share.
+
+``Assistant`` combines the index (retrieval), the answerers (LLM chain with verified
+citations, or offline extractive quotes), summaries, follow-up handling and ingestion.
+Every method returns structured results (:class:`Answer`); interfaces only format them.
+User errors (empty question, missing index, server down) are :class:`UserError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import threading
+import unicodedata
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from assistant.arabic import detect_language
+from assistant.documents import load_article
+from assistant.errors import BackendError, UserError
+from assistant.extractive import extractive_answer
+from assistant.index import Index, open_index
+from assistant.ingest import IngestReport, ingest
+from assistant.models import Answer, Article, Mode, Retrieved
+from assistant.retrieval import QueryAnalysis, retrieve
+from assistant.settings import Settings
+from assistant.summaries import is_summary_request, summarise_articles, summary_topic
+
+log = logging.getLogger(__name__)
+History = list[tuple[str, str]]
+_BIDI_AND_CONTROL = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_FOLLOW_UP = re.compile(r"^\s*(and\b|what about\b|how about\b|also\b|وماذا|ماذا عن|وما\b|وهل\b)", re.IGNORECASE)
+_PRONOUNS = re.compile(r"\b(he|she|they|him|her|them|it|his|their)\b|(^|\s)(هو|هي|هم|عنه|عنها)(\s|$)", re.IGNORECASE)
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """The question without control and bidi-override characters; UserError when unusable."""
+    if not isinstance(question, str):
+        raise UserError("The question must be text.")
+    if len(question) > max_chars:
+        raise UserError(f"The question is too long ({len(question):,} characters; the limit is {max_chars:,}).")
+    text = _BIDI_AND_CONTROL.sub("", question)
+    text = "".join(ch if ch in "\n\t" or unicodedata.category(ch) != "Cc" else " " for ch in text)
+    text = " ".join(text.split())
+    if not text:
+        raise UserError("The question is empty. Ask about the articles, in Arabic or English.")
+    return text
+
+
+def standalone_question(question: str, history: History | None) -> str:
+    """Offline follow-up rule: a follow-up ("And what did Lavrov say?", "وماذا عن …", a
+    pronoun, or ≤ 3 words) is joined with the previous question so retrieval keeps its topic."""
+    if not history:
+        return question
+    previous = history[-1][0]
+    follow_up = _FOLLOW_UP.search(question) or _PRONOUNS.search(question) or len(question.split()) <= 3
+    if not follow_up or not previous:
+        return question
+    return f"{question} ({previous})"
+
+
+class Assistant:
+    """Answers and summaries over one index, offline or with an LLM."""
+
+    def __init__(self, settings: Settings, index: Index, llm: Any = None) -> None:
+        self.settings = settings
+        self.index = index
+        self.llm = llm
+        self._lock = threading.RLock()
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings | None = None, auto_ingest: bool = True, progress: Callable | None = None
+    ) -> Assistant:
+        """Open the index (ingesting ``data_dir`` first when it is empty) and the LLM."""
+        from assistant.llm import make_llm
+
+        settings = settings or Settings()
+        index = open_index(settings)
+        if index.is_empty() and auto_ingest:
+            ingest(settings, embedder=index.embedder, progress=progress)
+            index = open_index(settings, embedder=index.embedder)
+        return cls(settings, index, make_llm(settings))
+
+    @property
+    def mode(self) -> Mode:
+        """Which embedder and LLM answer (``llm`` is ``none`` offline)."""
+        from assistant.llm import describe_llm
+
+        return Mode(embedder=self.index.embedder.id, llm=describe_llm(self.settings))
+
+    def _names(self) -> dict[str, list[str]]:
+        return {s: e.get("names", []) for s, e in self.index.manifest.files.items()}
+
+    def _retrieve(self, question: str) -> tuple[QueryAnalysis, list[Retrieved]]:
+        if self.index.is_empty():
+            raise UserError("The index is empty: run `python -m assistant ingest` first.")
+        with self._lock:
+            return retrieve(self.index, question, self.settings.top_k)
+
+    def ask(self, question: str, history: History | None = None) -> Answer:
+        """Answer ``question`` (with chat ``history`` of (question, answer) pairs)."""
+        final: Answer | None = None
+        for event in self.ask_stream(question, history):
+            if isinstance(event, Answer):
+                final = event
+        assert final is not None
+        return final
+
+    def ask_stream(self, question: str, history: History | None = None) -> Iterator[str | Answer]:
+        """Text deltas as they are produced, then the final :class:`Answer`."""
+        question = clean_question(question, self.settings.max_question_chars)
+        if is_summary_request(question):
+            answer = self.summarize(topic=summary_topic(question) or None, question=question)
+            yield answer.text
+            yield answer
+            return
+        standalone = self._standalone(question, history)
+        analysis, retrieved = self._retrieve(standalone)
+        analysis.question = standalone
+        if self.llm is not None:
+            try:
+                yield from self._llm_stream(question, standalone, analysis, retrieved, history)
+                return
+            except BackendError as exc:
+                note = f"The language model failed ({exc}); showing quoted passages instead."
+                answer = self._extractive(question, analysis, retrieved, (note,))
+                yield answer.text
+                yield answer
+                return
+        answer = self._extractive(question, analysis, retrieved)
+        yield answer.text
+        yield answer
+
+    def _standalone(self, question: str, history: History | None) -> str:
+        if not history:
+            return question
+        if self.llm is not None:
+            try:
+                from assistant.llm_chain import rewrite_followup
+
+                return rewrite_followup(self.llm, question, history) or question
+            except BackendError as exc:
+                log.warning("follow-up rewrite failed: %s", exc)
+        return standalone_question(question, history)
+
+    def _extractive(
+        self, question: str, analysis: QueryAnalysis, retrieved: list[Retrieved], notes: tuple[str, ...] = ()
+    ) -> Answer:
+        text, citations, abstained = extractive_answer(analysis, retrieved, self._names())
+        return Answer(
+            question=question,
+            text=text,
+            language=detect_language(question),
+            abstained=abstained,
+            citations=citations,
+            retrieved=tuple(retrieved),
+            mode=self.mode,
+            notes=notes,
+        )
+
+    def _llm_stream(
+        self, question: str, standalone: str, analysis: QueryAnalysis, retrieved: list[Retrieved], history: History | None
+    ) -> Iterator[str | Answer]:
+        from assistant.llm_chain import stream_answer
+        from assistant.tokens import get_token_counter
+
+        counter = get_token_counter(self.settings)
+        chunks = [r.chunk for r in retrieved]
+        for event in stream_answer(self.llm, standalone, chunks, history or [], self.settings, counter.count):
+            if isinstance(event, str):
+                yield event
+                continue
+            yield Answer(
+                question=question,
+                text=event.text,
+                language=detect_language(question),
+                abstained=event.abstained,
+                citations=tuple(event.citations),
+                retrieved=tuple(retrieved),
+                mode=self.mode,
+                notes=tuple(event.notes),
+            )
+
+    def summarize(
+        self, sources: list[str] | None = None, topic: str | None = None, question: str | None = None
+    ) -> Answer:
+        """Cited summary of ``sources`` (all when None and no topic) or of ``topic`` across them."""
+        language = detect_language(question or topic or "") if (question or topic) else "en"
+        known = set(self.index.manifest.files)
+        unknown = [s for s in sources or [] if s not in known]
+        if unknown:
+            raise UserError(f"Not in the index: {', '.join(unknown)}. Indexed: {', '.join(sorted(known))}")
+        retrieved: list[Retrieved] = []
+        topic_terms: set[str] | None = None
+        if topic:
+            analysis, retrieved = self._retrieve(topic)
+            topic_terms = set(analysis.terms)
+            chosen = sorted({r.chunk.source for r in retrieved[:4]} & (set(sources) if sources else known))
+        else:
+            chosen = sorted(sources or known)
+        chunks = {s: self.index.store.get_source(s) for s in chosen} if self.index.store else {}
+        chunks = {s: c for s, c in chunks.items() if c}
+        if not chunks:
+            raise UserError("Nothing to summarise: no indexed article matches.")
+        if self.llm is not None:
+            answer = self._llm_summary(chunks, topic, language, question, retrieved)
+            if answer is not None:
+                return answer
+        text, citations = summarise_articles(chunks, language, topic_terms)
+        return Answer(
+            question=question or topic or "summary",
+            text=text,
+            language=language,
+            abstained=False,
+            citations=citations,
+            retrieved=tuple(retrieved),
+            mode=self.mode,
+        )
+
+    def _llm_summary(
+        self, chunks: dict, topic: str | None, language: str, question: str | None, retrieved: list[Retrieved]
+    ) -> Answer | None:
+        from assistant.llm_chain import summarize as llm_summarize
+        from assistant.tokens import get_token_counter
+
+        try:
+            result = llm_summarize(
+                self.llm, chunks, topic, language, self.settings, get_token_counter(self.settings).count
+            )
+        except BackendError as exc:
+            log.warning("LLM summary failed, using extractive: %s", exc)
+            return None
+        return Answer(
+            question=question or topic or "summary",
+            text=result.text,
+            language=language,
+            abstained=result.abstained,
+            citations=tuple(result.citations),
+            retrieved=tuple(retrieved),
+            mode=self.mode,
+            notes=tuple(result.notes),
+        )
+
+    def articles(self) -> list[dict[str, Any]]:
+        """The indexed articles: source, title, date, language, characters, chunk count."""
+        rows = []
+        for source, entry in sorted(self.index.manifest.files.items()):
+            rows.append(
+                {
+                    "source": source,
+                    "title": entry.get("title", ""),
+                    "date": entry.get("date") or "",
+                    "language": entry.get("language", ""),
+                    "chars": entry.get("chars", 0),
+                    "chunks": len(entry.get("chunk_ids", [])),
+                    "status": "indexed",
+                }
+            )
+        return rows
+
+    def article(self, source: str) -> Article:
+        """The full original text of an *indexed* article (no other path can be read)."""
+        if source not in self.index.manifest.files:
+            raise UserError(f"{source!r} is not an indexed article.")
+        return load_article(self.settings.data_dir / source, self.settings.max_file_bytes)
+
+    def reindex(self, progress: Callable | None = None, rebuild: bool = False) -> IngestReport:
+        """Ingest ``data_dir`` again (incremental) and reopen the index."""
+        with self._lock:
+            report = ingest(self.settings, embedder=self.index.embedder, rebuild=rebuild, progress=progress, wait_s=30)
+            self.index = open_index(self.settings, embedder=self.index.embedder)
+        return report
+
+    def add_files(self, paths: list[Path], progress: Callable | None = None) -> tuple[IngestReport, list[str]]:
+        """Copy uploaded ``.txt`` files into ``data_dir`` under safe names, then ingest.
+
+        Returns the report and per-file messages for files refused before copying.
+        """
+        messages = []
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        for path in paths:
+            name = safe_filename(Path(path).name)
+            if not name.lower().endswith(".txt"):
+                messages.append(f"{Path(path).name}: refused, only .txt articles are accepted")
+                continue
+            try:
+                load_article(Path(path), self.settings.max_file_bytes)
+            except UserError as exc:
+                messages.append(str(exc).replace(Path(path).name, name, 1))
+                continue
+            shutil.copyfile(path, self.settings.data_dir / name)
+        return self.reindex(progress), messages
+
+    def status(self) -> dict[str, Any]:
+        """What is indexed, with which embedder, in which mode."""
+        from assistant.tokens import get_token_counter
+        from vectorstore.embedders import FALLBACK_REASONS
+
+        return {
+            "mode": self.mode.to_dict(),
+            "articles": len(self.index.manifest.files),
+            "chunks": self.index.store.count() if self.index.store else 0,
+            "collection": self.index.name,
+            "store": self.settings.chroma_host or str(self.settings.store_dir),
+            "tokens": get_token_counter(self.settings).name,
+            "embedder_fallback": FALLBACK_REASONS[-1] if FALLBACK_REASONS else None,
+        }
+
+
+def safe_filename(name: str) -> str:
+    """A file name with no path parts or control characters; Arabic letters and spaces kept.
+
+    >>> safe_filename("../../etc/passwd.txt"), safe_filename("مقال جديد.txt")
+    ('passwd.txt', 'مقال جديد.txt')
+    """
+    base = name.replace("\\", "/").split("/")[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip().lstrip(".")
+    return base[:200] or "article.txt"

@@ -1,0 +1,115 @@
+"""All configuration in one pydantic-settings model, read from ``ASSISTANT_*`` variables.
+
+Every field has a description; ``python -m assistant settings`` prints them and the
+README's settings table is generated from the same descriptions. Secrets (API keys)
+are read from the environment only and are never printed or logged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Runtime settings; each field maps to ``ASSISTANT_<FIELD_NAME>`` (upper case)."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+
+    data_dir: Path = Field(
+        PROJECT_ROOT / "data" / "articles",
+        description="Folder of *.txt articles that `ingest` indexes (the bundled five by default).",
+    )
+    store_dir: Path = Field(
+        PROJECT_ROOT / "store",
+        description="Where the index lives: Chroma files, BM25 index, manifest, lock. Not in git.",
+    )
+    chroma_host: str | None = Field(
+        None,
+        description="Host of a Chroma server (`chroma run`); unset = embedded Chroma in store_dir.",
+    )
+    chroma_port: int = Field(8000, description="Port of the Chroma server when chroma_host is set.")
+    collection: str = Field(
+        "articles",
+        description="Base name of the Chroma collection; the embedder's id is appended to it.",
+    )
+    embedder: str = Field(
+        "intfloat/multilingual-e5-small",
+        description=(
+            "Sentence-transformers model: a hub name, a local folder, or `hashing` for the "
+            "weight-free offline embedder. Falls back to `hashing` (said once) when the model "
+            "cannot be loaded without waiting."
+        ),
+    )
+    allow_downloads: bool = Field(
+        True,
+        description=(
+            "May a model or tiktoken file be downloaded when it is not cached? Even when true, "
+            "a 1.5 s reachability check runs first, and HF_HUB_OFFLINE=1 forbids it."
+        ),
+    )
+    tiktoken_encoding: str = Field(
+        "cl100k_base", description="tiktoken encoding used to measure chunk and context tokens."
+    )
+    chunk_tokens: int = Field(180, ge=20, le=4000, description="Target chunk size in tokens.")
+    chunk_overlap_tokens: int = Field(
+        30, ge=0, le=1000, description="Overlap between consecutive chunks, in tokens."
+    )
+    top_k: int = Field(6, ge=1, le=50, description="Passages retrieved for an answer.")
+    max_file_mb: float = Field(
+        10.0, gt=0, description="Articles larger than this (MB) are refused at ingest."
+    )
+    max_question_chars: int = Field(
+        2000, ge=10, description="Longer questions are refused with a message."
+    )
+    llm_provider: Literal["none", "openai", "ollama", "transformers"] = Field(
+        "none",
+        description=(
+            "`none` (offline extractive answers), `openai` (any OpenAI-compatible server), "
+            "`ollama`, or `transformers` (a local model folder)."
+        ),
+    )
+    llm_model: str = Field(
+        "",
+        description="Model name for openai/ollama, or the local folder for transformers.",
+    )
+    llm_base_url: str | None = Field(
+        None,
+        description="Server URL for openai/ollama; defaults to OPENAI_BASE_URL or Ollama's local port.",
+    )
+    llm_api_key: SecretStr | None = Field(
+        None, description="API key; defaults to OPENAI_API_KEY. Never logged."
+    )
+    llm_timeout_s: float = Field(60.0, gt=0, description="Timeout of one LLM request, in seconds.")
+    llm_temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
+    context_tokens: int = Field(
+        3000, ge=200, description="Token budget for the passages given to the LLM."
+    )
+    auth: str | None = Field(
+        None, description="`user:password` to protect the web page; unset = no login."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "WARNING",
+        description="Logging level; questions and article text are logged only at DEBUG.",
+    )
+
+    @property
+    def max_file_bytes(self) -> int:
+        """``max_file_mb`` in bytes."""
+        return int(self.max_file_mb * 1024 * 1024)
+
+
+def settings_table() -> str:
+    """Markdown table of every setting, its variable, default and description."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for name, info in Settings.model_fields.items():
+        default = info.default
+        if isinstance(default, Path):
+            default = default.relative_to(PROJECT_ROOT) if default.is_relative_to(PROJECT_ROOT) else default
+        rows.append(f"| `ASSISTANT_{name.upper()}` | `{default}` | {info.description} |")
+    return "\n".join(rows)

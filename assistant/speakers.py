@@ -1,0 +1,103 @@
+"""Who is speaking: named people, their titles, and the verbs that introduce their words.
+
+Used by retrieval to prefer, for "what did X say about Y?", the passages where X (or
+X's title, in an article that names X) is the subject of a speech verb, and by the
+extractive answerer to pick the sentences X actually said.
+
+The table is small and explicit on purpose: it covers the people of the bundled
+articles and the major figures of this beat; extend ``SPEAKERS`` for other corpora.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.arabic import normalize
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """A person: English and Arabic name forms, and titles that stand for them."""
+
+    key: str
+    english: tuple[str, ...]
+    arabic: tuple[str, ...]
+    titles: tuple[str, ...] = ()
+
+
+SPEAKERS: tuple[Speaker, ...] = (
+    Speaker("wang_yi", ("wang yi", "wang"), ("وانغ يي", "وانج يي", "وانغ", "وانج"),
+            ("وزير الخارجية الصيني", "الوزير الصيني", "وزير خارجية الصين")),
+    Speaker("lavrov", ("lavrov", "sergei lavrov", "sergey lavrov"), ("لافروف", "سيرغي لافروف", "سيرجي لافروف"),
+            ("وزير الخارجية الروسي", "الوزير الروسي", "وزير خارجية روسيا")),
+    Speaker("putin", ("putin", "vladimir putin"), ("بوتين", "فلاديمير بوتين"), ("الرئيس الروسي",)),
+    Speaker("xi", ("xi jinping", "xi", "president xi"), ("شي جين بينغ", "شي جين بينج", "شي"), ("الرئيس الصيني",)),
+    Speaker("qin_gang", ("qin gang", "qin"), ("تشين جانج", "تشين غانغ", "تشين"), ("وزير الخارجية الصيني",)),
+    Speaker("guo_jiakun", ("guo jiakun", "guo"), ("قوه جيا كون",), ("المتحدث باسم الخارجية الصينية",)),
+    Speaker("lu_shaye", ("lu shaye",), ("لو شاي",), ("المبعوث الصيني الخاص",)),
+    Speaker("zardari", ("zardari", "bilawal bhutto zardari", "bhutto zardari"), ("زرداري", "بوتو زرداري"), ()),
+)  # fmt: skip
+
+SPEECH_VERBS_AR = tuple(
+    normalize(v)
+    for v in (
+        "قال", "قالت", "يقول", "أكد", "أكدت", "أضاف", "وأضاف", "تابع", "وتابع", "شدد", "وشدد",
+        "أوضح", "وأوضح", "وصف", "ووصف", "اعتبر", "واعتبر", "أعرب", "أعلن", "كشف", "تعهد",
+        "أشاد", "دعا", "قوله", "حديثه", "استكمل", "واستكمل", "شكر", "صرح", "أشار",
+    )
+)  # fmt: skip
+SPEECH_WORDS_EN = re.compile(
+    r"\b(say|said|says|saying|tell|told|state|stated|stress|stressed|claim|claimed|describe|described|"
+    r"call|called|view|views|position|stance|think|thinks|according|remarks?|comment\w*|pledge\w*|"
+    r"promise\w*|thank\w*|express\w*|warn\w*)\b",
+    re.IGNORECASE,
+)
+SPEECH_WORDS_AR = re.compile(r"(قال|يقول|صرح|اكد|موقف|راي|تصريح|وصف|اعتبر|شكر|تعهد|اعرب|كشف|دعا)")
+
+
+def speakers_in_question(question: str) -> list[Speaker]:
+    """Speakers named in ``question`` (English or Arabic name forms), longest match first."""
+    lowered = question.lower()
+    norm = normalize(question)
+    found = []
+    for speaker in SPEAKERS:
+        english = any(re.search(rf"\b{re.escape(n)}\b", lowered) for n in speaker.english)
+        arabic = any(normalize(n) in norm for n in speaker.arabic if len(n) > 2)
+        if english or arabic:
+            found.append(speaker)
+    # "wang" alone must not also select Qin etc.; drop speakers whose names are inside another's.
+    return found
+
+
+def asks_for_statement(question: str) -> bool:
+    """True when the question asks what someone said, stated, or thinks."""
+    return bool(SPEECH_WORDS_EN.search(question) or SPEECH_WORDS_AR.search(normalize(question)))
+
+
+def names_in_text(text: str) -> list[str]:
+    """Keys of the speakers whose Arabic names occur in ``text`` (stored per article)."""
+    norm = normalize(text)
+    return [s.key for s in SPEAKERS if any(normalize(n) in norm for n in s.arabic if len(n) > 3)]
+
+
+def mentions(text: str, speaker: Speaker, article_names: list[str]) -> bool:
+    """True when ``text`` names ``speaker`` or uses their title in an article naming them."""
+    norm = normalize(text)
+    if any(normalize(n) in norm for n in speaker.arabic if len(n) > 2):
+        return True
+    return speaker.key in article_names and any(normalize(t) in norm for t in speaker.titles)
+
+
+def speaker_score(sentence: str, speaker: Speaker, article_names: list[str]) -> float:
+    """How clearly ``sentence`` reports ``speaker``'s words: 1 (name + speech verb),
+    0.7 (title + speech verb in an article naming the speaker), 0.3 (named only), 0."""
+    norm = normalize(sentence)
+    named = any(normalize(n) in norm for n in speaker.arabic if len(n) > 2)
+    titled = speaker.key in article_names and any(normalize(t) in norm for t in speaker.titles)
+    verb = any(re.search(rf"(^|\s){re.escape(v)}(\s|$|:)", norm) for v in SPEECH_VERBS_AR)
+    if named and verb:
+        return 1.0
+    if titled and verb:
+        return 0.7
+    return 0.3 if named else 0.0

@@ -1,0 +1,1 @@
+"""Vector, lexical and embedding infrastructure wrapped for the assistant."""

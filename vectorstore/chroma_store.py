@@ -1,0 +1,171 @@
+"""Chroma as the store of record: chunk texts, metadata and vectors, one collection per embedder.
+
+``make_store(settings, embedder)`` opens an embedded ``PersistentClient`` under
+``settings.store_dir`` or, when ``ASSISTANT_CHROMA_HOST`` is set, an ``HttpClient``.
+Telemetry is off. Collections are created with ``embedding_function=None`` (we always
+pass vectors; Chroma's default ONNX function would try to download a model) and carry
+``embedder``, ``dim`` and ``schema`` in their metadata, checked on every open, so vectors
+of different embedders or schema versions are never mixed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from assistant.errors import BackendError, StoreMismatchError
+from assistant.models import Chunk
+from assistant.settings import Settings
+
+SCHEMA_VERSION = 1
+_MAX_BATCH = 5000
+
+
+def collection_name(base: str, embedder_id: str) -> str:
+    """A valid Chroma collection name (3-512 chars of [a-zA-Z0-9._-], alnum at both ends)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{base}-{embedder_id}")[:500].strip("-._")
+    return name if len(name) >= 3 else f"{name}col"
+
+
+def make_client(settings: Settings) -> Any:
+    """Embedded or server Chroma client per settings; a clear error if the server is down."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_host:
+        try:
+            client = chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            )
+            client.heartbeat()
+            return client
+        except Exception as exc:  # noqa: BLE001 - any connection failure is a user-level message
+            raise BackendError(
+                f"Chroma server at {settings.chroma_host}:{settings.chroma_port} is not answering "
+                f"({type(exc).__name__}); start it with `chroma run` or unset ASSISTANT_CHROMA_HOST"
+            ) from None
+    settings.store_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.store_dir / "chroma"), settings=chroma_settings)
+
+
+@dataclass
+class ChromaStore:
+    """One collection of chunks embedded by one embedder."""
+
+    collection: Any
+    embedder_id: str
+    dim: int
+
+    def count(self) -> int:
+        """Number of chunks stored."""
+        return int(self.collection.count())
+
+    def upsert(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """Insert or replace ``chunks`` with their vectors (idempotent: ids are deterministic)."""
+        for i in range(0, len(chunks), _MAX_BATCH):
+            part = chunks[i : i + _MAX_BATCH]
+            self.collection.upsert(
+                ids=[c.chunk_id for c in part],
+                documents=[c.text for c in part],
+                metadatas=[c.metadata() for c in part],
+                embeddings=np.asarray(vectors[i : i + _MAX_BATCH], dtype=np.float32),
+            )
+
+    def delete(self, ids: Iterable[str]) -> None:
+        """Remove chunks by id (missing ids are ignored)."""
+        id_list = list(ids)
+        for i in range(0, len(id_list), _MAX_BATCH):
+            self.collection.delete(ids=id_list[i : i + _MAX_BATCH])
+
+    def ids_by_source(self) -> dict[str, set[str]]:
+        """Every stored chunk id grouped by source file (one paged scan of metadata)."""
+        grouped: dict[str, set[str]] = {}
+        for ids, metas, _ in self._pages(include=["metadatas"]):
+            for chunk_id, meta in zip(ids, metas, strict=True):
+                grouped.setdefault(str(meta.get("source", "")), set()).add(chunk_id)
+        return grouped
+
+    def all_chunks(self) -> Iterator[Chunk]:
+        """Every stored chunk, in pages (used to rebuild the BM25 index)."""
+        for ids, metas, docs in self._pages(include=["metadatas", "documents"]):
+            for chunk_id, meta, doc in zip(ids, metas, docs, strict=True):
+                yield Chunk.from_metadata(chunk_id, doc, meta)
+
+    def _pages(self, include: list[str], page: int = _MAX_BATCH) -> Iterator[tuple[list, list, list]]:
+        offset = 0
+        while True:
+            got = self.collection.get(include=include, limit=page, offset=offset)
+            ids = got["ids"]
+            if not ids:
+                return
+            yield ids, got.get("metadatas") or [{}] * len(ids), got.get("documents") or [""] * len(ids)
+            offset += len(ids)
+
+    def get(self, ids: list[str]) -> dict[str, Chunk]:
+        """Chunks by id (missing ids are absent from the result)."""
+        if not ids:
+            return {}
+        got = self.collection.get(ids=ids, include=["metadatas", "documents"])
+        return {
+            i: Chunk.from_metadata(i, d, m)
+            for i, m, d in zip(got["ids"], got["metadatas"], got["documents"], strict=True)
+        }
+
+    def get_source_ids(self, source: str) -> list[str]:
+        """Ids of every stored chunk of one article."""
+        return list(self.collection.get(where={"source": source}, include=[])["ids"])
+
+    def get_source(self, source: str) -> list[Chunk]:
+        """All chunks of one article, in reading order."""
+        got = self.collection.get(where={"source": source}, include=["metadatas", "documents"])
+        chunks = [Chunk.from_metadata(i, d, m) for i, m, d in zip(got["ids"], got["metadatas"], got["documents"], strict=True)]
+        return sorted(chunks, key=lambda c: c.start)
+
+    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """Ids of the ``k`` nearest chunks with cosine similarity, best first."""
+        n = self.count()
+        if n == 0:
+            return []
+        got = self.collection.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=min(k, n), include=["distances"]
+        )
+        return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
+
+
+def open_store(client: Any, name: str, embedder_id: str, dim: int, create: bool) -> ChromaStore | None:
+    """Open (or create) the collection, refusing one made by another embedder or schema."""
+    try:
+        collection = client.get_collection(name, embedding_function=None)
+    except Exception:  # noqa: BLE001 - chromadb raises different types for "not found"
+        if not create:
+            return None
+        collection = client.create_collection(
+            name,
+            embedding_function=None,
+            metadata={"embedder": embedder_id, "dim": dim, "schema": SCHEMA_VERSION, "hnsw:space": "cosine"},
+        )
+    meta = collection.metadata or {}
+    if meta.get("embedder") != embedder_id or int(meta.get("dim", -1)) != dim:
+        raise StoreMismatchError(
+            f"collection {name} was built by {meta.get('embedder')} ({meta.get('dim')} dims), "
+            f"not {embedder_id} ({dim} dims); run `python -m assistant ingest --rebuild`"
+        )
+    if int(meta.get("schema", 0)) != SCHEMA_VERSION:
+        raise StoreMismatchError(
+            f"collection {name} has index schema {meta.get('schema')}, this version needs {SCHEMA_VERSION}; "
+            "run `python -m assistant ingest --rebuild`"
+        )
+    return ChromaStore(collection=collection, embedder_id=embedder_id, dim=dim)
+
+
+def drop_collection(client: Any, name: str) -> None:
+    """Delete a collection if it exists (used by ``ingest --rebuild``)."""
+    try:
+        client.delete_collection(name)
+    except Exception:  # noqa: BLE001 - absent collection is fine
+        pass

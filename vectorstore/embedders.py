@@ -1,0 +1,191 @@
+"""Embedders: a sentence-transformers model when one can be had without waiting, else hashing.
+
+``make_embedder(settings)`` is the one factory. It decides *fast* whether the configured
+model is loadable: a local folder, a copy in the Hugging Face cache, or (only when
+downloads are allowed, ``HF_HUB_OFFLINE`` is not set and the hub answers a 1.5 s
+connection check) a download. Otherwise it says once, plainly, that it falls back to
+:class:`HashingEmbedder`, which needs no weights, so Chroma stays the store of record in
+every mode. Each embedder has an ``id`` naming model and dimension; collections record
+it, so vectors of different embedders never mix.
+
+Heavy imports (torch, sentence_transformers) happen only inside the model path.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from assistant.arabic import analyse, normalize
+from assistant.errors import UserError
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+HUB_URL = "https://huggingface.co"
+
+
+class Embedder(Protocol):
+    """What the store and retriever need from an embedder."""
+
+    id: str
+    dim: int
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+@dataclass
+class HashingEmbedder:
+    """Weight-free embedder: signed feature hashing of stems and character n-grams.
+
+    Features are the analysed (normalised, name-folded, stemmed) terms of the text plus
+    character 3- and 4-grams of its normalised words, hashed with CRC32 (stable across
+    processes) into ``dim`` buckets, log-scaled and L2-normalised. It matches wording,
+    not meaning; it is what "offline mode" uses when no model is available.
+    """
+
+    dim: int = 512
+    id: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.id = f"hashing-ngram-v1-{self.dim}"
+
+    def _features(self, text: str) -> list[str]:
+        feats = [f"t:{t}" for t in analyse(text)]
+        for word in re.findall(r"\w+", normalize(text)):
+            padded = f" {word} "
+            feats.extend(padded[i : i + 3] for i in range(len(padded) - 2))
+            feats.extend(padded[i : i + 4] for i in range(len(padded) - 3))
+        return feats
+
+    def _vector(self, text: str) -> np.ndarray:
+        vec = np.zeros(self.dim, dtype=np.float32)
+        for feat in self._features(text):
+            h = zlib.crc32(feat.encode("utf-8"))
+            vec[h % self.dim] += 1.0 if (h >> 31) & 1 else -1.0
+        vec = np.sign(vec) * np.log1p(np.abs(vec))
+        norm = float(np.linalg.norm(vec))
+        return vec / norm if norm > 0 else vec
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vector(text)
+
+
+@dataclass
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model (hub name or local folder), normalised embeddings.
+
+    E5-family models get their ``query: `` / ``passage: `` prefixes, which they were
+    trained with; other models get the raw text.
+    """
+
+    model: Any
+    name: str
+    id: str = field(init=False)
+    dim: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(getter())
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(self.name).name if os.path.isdir(self.name) else self.name)
+        self.id = f"st-{slug.strip('-')}-{self.dim}"
+
+    @property
+    def _e5(self) -> bool:
+        return "e5" in self.name.lower()
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        prefixed = [f"passage: {t}" for t in texts] if self._e5 else texts
+        return self.model.encode(prefixed, normalize_embeddings=True, batch_size=32, convert_to_numpy=True)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        prefixed = f"query: {text}" if self._e5 else text
+        return self.model.encode([prefixed], normalize_embeddings=True, convert_to_numpy=True)[0]
+
+
+def hf_cache_dir() -> Path:
+    """The Hugging Face hub cache folder, honouring HF_HUB_CACHE and HF_HOME."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"])
+    home = os.environ.get("HF_HOME") or os.path.join(os.path.expanduser("~"), ".cache", "huggingface")
+    return Path(home) / "hub"
+
+
+def is_cached(model_name: str) -> bool:
+    """True when a snapshot of hub model ``model_name`` is in the local cache."""
+    snapshots = hf_cache_dir() / f"models--{model_name.replace('/', '--')}" / "snapshots"
+    return snapshots.is_dir() and any(snapshots.iterdir())
+
+
+def model_source(name: str, allow_downloads: bool) -> tuple[str, bool] | str:
+    """Where the model would come from, as ``(path_or_name, local_only)``, or a reason why not.
+
+    Decided without network waits beyond one short reachability check.
+    """
+    if os.path.isdir(name):
+        return name, True
+    if os.path.sep in name and not re.fullmatch(r"[\w.-]+/[\w.-]+", name):
+        return f"model folder {name} does not exist"
+    if is_cached(name):
+        return name, True
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes"}:
+        return f"{name} is not in the Hugging Face cache and HF_HUB_OFFLINE is set"
+    if not allow_downloads:
+        return f"{name} is not cached and downloads are off (ASSISTANT_ALLOW_DOWNLOADS=false)"
+    from assistant.netcheck import reachable
+
+    if not reachable(os.environ.get("HF_ENDPOINT", HUB_URL)):
+        return f"{name} is not cached and the model hub cannot be reached (offline)"
+    return name, False
+
+
+def load_sentence_transformer(path: str, local_only: bool) -> SentenceTransformerEmbedder:
+    """Load a sentence-transformers model; a UserError says what to install if it is missing."""
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise UserError("sentence-transformers is not installed: pip install sentence-transformers") from exc
+    model = SentenceTransformer(path, device="cpu", local_files_only=local_only)
+    return SentenceTransformerEmbedder(model=model, name=path)
+
+
+_FALLBACK_NOTED: set[str] = set()
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """The embedder for ``settings``: the configured model if loadable now, else hashing."""
+    name = settings.embedder.strip()
+    if name.lower() in {"hashing", "hash", "offline", "none", ""}:
+        return HashingEmbedder()
+    source = model_source(name, settings.allow_downloads)
+    if isinstance(source, str):
+        _note_fallback(source)
+        return HashingEmbedder()
+    try:
+        return load_sentence_transformer(*source)
+    except UserError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a broken model folder must not kill the app
+        _note_fallback(f"{name} could not be loaded ({type(exc).__name__}: {str(exc)[:160]})")
+        return HashingEmbedder()
+
+
+def _note_fallback(reason: str) -> None:
+    if reason not in _FALLBACK_NOTED:
+        _FALLBACK_NOTED.add(reason)
+        log.warning("Embedding model unavailable: %s. Using the offline hashing embedder.", reason)
+        FALLBACK_REASONS.append(reason)
+
+
+FALLBACK_REASONS: list[str] = []

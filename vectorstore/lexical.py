@@ -1,0 +1,127 @@
+"""BM25 beside Chroma (local Chroma has no BM25): bm25s over Arabic-analysed terms.
+
+Terms come from :func:`assistant.arabic.analyse` (normalised, name-folded, clitic-stripped,
+Snowball-stemmed), for documents and queries alike. The index is rebuilt from Chroma's
+chunks after an ingest that changed anything, written to a fresh folder and swapped in
+with a rename, so a crash leaves either the old or the new index, never half of one.
+``meta.json`` records the chunk ids' fingerprint so a stale index is detected on open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.arabic import analyse, words
+from assistant.models import Chunk
+
+LEXICAL_SCHEMA = 1
+
+
+def fingerprint(ids: Iterable[str]) -> str:
+    """Order-independent digest of a set of chunk ids."""
+    digest = hashlib.sha1()
+    for chunk_id in sorted(ids):
+        digest.update(chunk_id.encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+@dataclass
+class LexicalIndex:
+    """A bm25s model plus the chunk id of each row."""
+
+    model: Any
+    ids: list[str]
+    fingerprint: str
+    words: frozenset[str] = frozenset()
+
+    def search(self, terms: list[str], k: int) -> list[tuple[str, float]]:
+        """Top ``k`` chunk ids for analysed ``terms`` (repeat a term to weight it), best first."""
+        if not self.ids or not terms:
+            return []
+        vocab = self.model.vocab_dict
+        known = [t for t in terms if t in vocab]
+        if not known:
+            return []
+        scores = self.model.get_scores(known)
+        k = min(k, len(self.ids))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def vocabulary(self) -> set[str]:
+        """The analysed terms present in the index."""
+        return {t for t in self.model.vocab_dict if t}
+
+
+def build(chunks: Iterable[Chunk]) -> LexicalIndex:
+    """Index ``chunks`` (their analysed text) with BM25."""
+    import bm25s
+
+    ids: list[str] = []
+    corpus: list[list[str]] = []
+    vocabulary: set[str] = set()
+    for chunk in chunks:
+        ids.append(chunk.chunk_id)
+        corpus.append(analyse(chunk.text) or [""])
+        vocabulary.update(words(chunk.text))
+    model = bm25s.BM25()
+    if corpus:
+        model.index(corpus, show_progress=False)
+    return LexicalIndex(model=model, ids=ids, fingerprint=fingerprint(ids), words=frozenset(vocabulary))
+
+
+def save(index: LexicalIndex, folder: Path) -> None:
+    """Write ``index`` to ``folder`` atomically (new folder, then rename over the old one)."""
+    tmp = folder.with_name(folder.name + ".tmp")
+    old = folder.with_name(folder.name + ".old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    if index.ids:
+        index.model.save(str(tmp))
+    (tmp / "ids.json").write_text(json.dumps(index.ids), encoding="utf-8")
+    (tmp / "words.json").write_text(json.dumps(sorted(index.words), ensure_ascii=False), encoding="utf-8")
+    meta = {"schema": LEXICAL_SCHEMA, "count": len(index.ids), "fingerprint": index.fingerprint}
+    (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    _fsync_dir(tmp)
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        folder.rename(old)
+    tmp.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load(folder: Path) -> LexicalIndex | None:
+    """The index saved in ``folder``, or None when absent, partial or of another schema."""
+    if not folder.exists():
+        old = folder.with_name(folder.name + ".old")
+        if not old.exists():
+            return None
+        folder = old  # a crash between the two renames of save(): the old index is whole
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+        if meta.get("schema") != LEXICAL_SCHEMA or len(ids) != meta.get("count"):
+            return None
+        import bm25s
+
+        model = bm25s.BM25.load(str(folder)) if ids else bm25s.BM25()
+        vocabulary = frozenset(json.loads((folder / "words.json").read_text(encoding="utf-8")))
+        return LexicalIndex(model=model, ids=ids, fingerprint=str(meta["fingerprint"]), words=vocabulary)
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _fsync_dir(folder: Path) -> None:
+    for path in folder.iterdir():
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
