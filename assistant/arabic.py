@@ -157,9 +157,12 @@ def analyse_word(word: str) -> str:
     return stem or stripped
 
 
+_CANONICAL_NAMES = {v: v for v in NAME_FOLDS.values()}
+
+
 def _fold_name(word: str) -> str | None:
     key = "".join(_FINAL_FOLD.get(c, c) for c in word)
-    return NAME_FOLDS.get(key)
+    return NAME_FOLDS.get(key) or _CANONICAL_NAMES.get(key)
 
 
 def analyse(text: str) -> list[str]:

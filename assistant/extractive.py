@@ -22,7 +22,7 @@ from assistant.retrieval import QueryAnalysis
 from assistant.speakers import mentions, speaker_score
 from assistant.splitter import sentence_spans
 
-ABSTAIN_COVERAGE = 0.6
+ABSTAIN_COVERAGE = 0.5
 MAX_SENTENCES = 3
 MIN_RELATIVE_SCORE = 0.55
 PASSAGES_CONSIDERED = 5
@@ -48,33 +48,10 @@ class Sentence:
     rank: int
 
 
-ENGLISH_QUESTION_WORDS = {
-    "what", "did", "does", "do", "say", "said", "says", "about", "the", "of", "in", "on", "who", "when",
-    "where", "which", "how", "why", "is", "are", "was", "were", "a", "an", "and", "to", "tell", "told",
-}  # fmt: skip
-
-
-def untranslated(analysis: QueryAnalysis) -> int:
-    """English content words of the question that the bridge could not put into Arabic."""
-    if analysis.language != "en":
-        return 0
-    from assistant.bridge import bridge_query
-
-    unmatched = bridge_query(analysis.question).unmatched
-    return len([w for w in unmatched if w.lower() not in ENGLISH_QUESTION_WORDS])
-
-
-def coverage(analysis: QueryAnalysis, text: str, names: list[str], missing: int = 0) -> float:
-    """Share of the question found in ``text``: each topic term and each named speaker is one
-    slot; ``missing`` untranslated English words are slots that can never be filled."""
-    topic = analysis.topic_terms
-    total = len(topic) + len(analysis.speakers) + missing
-    if total == 0:
-        return 0.0
-    found = len(topic & set(analyse(text))) + sum(
-        mentions(text, s, names) for s in analysis.speakers
-    )
-    return found / total
+def coverage(analysis: QueryAnalysis, text: str, names: list[str]) -> float:
+    """Share of the question's slots (topics and named speakers) that ``text`` fills."""
+    found = sum(mentions(text, s, names) for s in analysis.speakers)
+    return analysis.coverage(set(analyse(text)), found)
 
 
 def sentences_of(retrieved: list[Retrieved]) -> list[tuple[Chunk, Span, int]]:
@@ -95,11 +72,10 @@ def score_sentences(
     analysis: QueryAnalysis, retrieved: list[Retrieved], names: dict[str, list[str]]
 ) -> list[Sentence]:
     """Every candidate sentence scored by coverage, speaker attribution and passage rank."""
-    missing = untranslated(analysis)
     scored = []
     for chunk, span, rank in sentences_of(retrieved[:PASSAGES_CONSIDERED]):
         text = chunk.text[span.start - chunk.start : span.end - chunk.start]
-        score = coverage(analysis, text, names.get(chunk.source, []), missing) + 0.15 / (1 + rank)
+        score = coverage(analysis, text, names.get(chunk.source, [])) + 0.15 / (1 + rank)
         if analysis.speakers and analysis.wants_statement:
             score += 0.5 * max(
                 speaker_score(text, s, names.get(chunk.source, [])) for s in analysis.speakers
@@ -112,10 +88,9 @@ def best_coverage(
     analysis: QueryAnalysis, retrieved: list[Retrieved], names: dict[str, list[str]]
 ) -> float:
     """The highest question coverage of any top passage (the abstention signal)."""
-    missing = untranslated(analysis)
     return max(
         (
-            coverage(analysis, r.chunk.text, names.get(r.chunk.source, []), missing)
+            coverage(analysis, r.chunk.text, names.get(r.chunk.source, []))
             for r in retrieved[:PASSAGES_CONSIDERED]
         ),
         default=0.0,

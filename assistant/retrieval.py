@@ -16,13 +16,24 @@ Steps for one question:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from assistant.arabic import analyse, detect_language, normalize
+from assistant.arabic import analyse, analyse_word, detect_language, normalize
 from assistant.index import Index
 from assistant.models import Retrieved, Span
-from assistant.speakers import Speaker, asks_for_statement, speaker_score, speakers_in_question
+from assistant.speakers import (
+    SPEECH_VERBS_AR,
+    Speaker,
+    asks_for_statement,
+    speaker_score,
+    speakers_in_question,
+)
 from assistant.splitter import sentence_spans
+
+if TYPE_CHECKING:
+    from assistant.bridge import BridgeResult
 
 CANDIDATES = 30
 RRF_K = 60
@@ -36,7 +47,14 @@ QUESTION_WORDS = set(
         "ماذا ما هل متى أين كيف لماذا من عن في على إلى الى مع قال قالت يقول أكد ذكر بحسب ماهي ما هو "
         "وما ماذا كان كانت التي الذي تم وفق حول بشأن خلال لخص اذكر اشرح تحدث تحدثت أي"
     )
-)
+) | {analyse_word(v) for v in SPEECH_VERBS_AR} | set(analyse("تقول قول يقولون قالوا"))
+ENGLISH_QUESTION_WORDS = {
+    "what", "did", "does", "do", "say", "said", "says", "about", "the", "of", "in", "on", "who", "when",
+    "where", "which", "how", "why", "is", "are", "was", "were", "a", "an", "and", "to", "tell", "told",
+    "kind", "sort", "type", "any", "some", "shortly", "exactly", "really", "also", "according",
+}  # fmt: skip
+UNTRANSLATED_WEIGHT = 1.0
+SPEAKER_SLOT_WEIGHT = 1.5
 
 
 @dataclass
@@ -50,6 +68,9 @@ class QueryAnalysis:
     speakers: list[Speaker] = field(default_factory=list)
     wants_statement: bool = False
     bridged: list[str] = field(default_factory=list)
+    slots: list[frozenset[str]] = field(default_factory=list)
+    untranslated: list[str] = field(default_factory=list)
+    slot_weights: list[float] = field(default_factory=list)
 
     @property
     def name_terms(self) -> set[str]:
@@ -58,11 +79,53 @@ class QueryAnalysis:
 
     @property
     def topic_terms(self) -> set[str]:
-        """What the question is about: its terms minus question words and speaker names."""
-        return {
-            t for t in self.terms
-            if t not in QUESTION_WORDS and t not in self.name_terms and (not t.isdigit() or len(t) == 4)
-        }  # fmt: skip
+        """What the question is about: the union of its topic slots."""
+        return set().union(*self.slots) if self.slots else set()
+
+    def coverage(self, text_terms: set[str], speakers_found: int) -> float:
+        """Weighted share of the question's slots filled by a text.
+
+        Each topic slot (a set of alternative terms) weighs the IDF of its rarest term
+        (rare topics like "Taiwan" count most; a topic absent from the whole index weighs
+        most of all), each named speaker weighs ``SPEAKER_SLOT_WEIGHT``, and untranslated
+        English words are slots worth ``UNTRANSLATED_WEIGHT`` that can never be filled.
+        """
+        weights = self.slot_weights or [1.0] * len(self.slots)
+        speakers = SPEAKER_SLOT_WEIGHT * len(self.speakers)
+        total = sum(weights) + speakers + UNTRANSLATED_WEIGHT * len(self.untranslated)
+        if total == 0:
+            return 0.0
+        filled = sum(w for slot, w in zip(self.slots, weights, strict=True) if slot & text_terms)
+        return (filled + SPEAKER_SLOT_WEIGHT * speakers_found) / total
+
+    def weigh_slots(self, idf: Callable[[str], float]) -> None:
+        """Set ``slot_weights``: each slot weighs the IDF of its rarest term."""
+        self.slot_weights = [max(idf(t) for t in slot) for slot in self.slots]
+
+
+def _is_topic(term: str, names: set[str]) -> bool:
+    return term not in QUESTION_WORDS and term not in names and (not term.isdigit() or len(term) == 4)
+
+
+def _arabic_slots(terms: list[str], names: set[str]) -> list[frozenset[str]]:
+    return [frozenset({t}) for t in terms if _is_topic(t, names)]
+
+
+def _english_slots(result: BridgeResult, speakers: list[Speaker], names: set[str]) -> list[frozenset[str]]:
+    """One slot per bridged English phrase (its Arabic forms' terms), minus question words
+    and speaker names: "talks" → {محادث, مباحث, حديث} counts once, not three times."""
+    from assistant.bridge import bridge_query
+
+    speaker_words = {w for s in speakers for n in s.english for w in n.split()}
+    slots = []
+    for phrase, _head in result.matched:
+        words_ = phrase.lower().split()
+        if all(w in ENGLISH_QUESTION_WORDS or w in speaker_words for w in words_):
+            continue
+        terms = frozenset(t for t in analyse(bridge_query(phrase).text) if _is_topic(t, names))
+        if terms and terms not in slots:
+            slots.append(terms)
+    return slots
 
 
 def analyse_query(
@@ -70,24 +133,32 @@ def analyse_query(
 ) -> QueryAnalysis:
     """Language, Arabic query text and BM25 terms of ``question`` (see module doc)."""
     language = detect_language(question)
-    bridged: list[str] = []
+    speakers = speakers_in_question(question)
+    names = {t for s in speakers for form in s.arabic for t in analyse(form)}
     if language == "en":
         from assistant.bridge import bridge_query
 
         result = bridge_query(question, vocabulary or None)
-        bridged = list(result.arabic_terms)
         arabic_text = " ".join([translation, result.text]).strip()
+        slots = _english_slots(result, speakers, names)
+        untranslated = [w for w in result.unmatched if w.lower() not in ENGLISH_QUESTION_WORDS]
+        bridged = list(result.arabic_terms)
     else:
         arabic_text = " ".join([question, translation]).strip()
-    terms = analyse(arabic_text)
+        slots, untranslated, bridged = [], [], []
+    terms = list(dict.fromkeys(analyse(arabic_text)))  # each term once: variants must not outvote
+    if language != "en":
+        slots = _arabic_slots(terms, names)
     return QueryAnalysis(
         question=question,
         language=language,
         arabic_text=arabic_text,
         terms=terms,
-        speakers=speakers_in_question(question),
+        speakers=speakers,
         wants_statement=asks_for_statement(question),
         bridged=bridged,
+        slots=slots,
+        untranslated=untranslated,
     )
 
 
@@ -153,14 +224,15 @@ def statement_score(analysis: QueryAnalysis, text: str, names: list[str]) -> flo
     question names no topic), so "Wang Yi said X" outranks "Wang Yi met Lavrov" when
     the question is what Wang Yi said about X.
     """
-    topic = analysis.topic_terms
+    slots = analysis.slots
     best = 0.0
     for span in sentence_spans(text, Span(0, len(text)), 10**9, len):
         sentence = text[span.start : span.end]
         who = max(speaker_score(sentence, s, names) for s in analysis.speakers)
         if who == 0.0:
             continue
-        covered = len(topic & set(analyse(sentence))) / len(topic) if topic else 1.0
+        terms = set(analyse(sentence))
+        covered = sum(bool(slot & terms) for slot in slots) / len(slots) if slots else 1.0
         best = max(best, who * covered)
     return best
 
@@ -178,6 +250,8 @@ def retrieve(
     """Analyse and search in one call (what the answerers use)."""
     vocabulary = index.lexical.words if index.lexical is not None else frozenset()
     analysis = analyse_query(question, vocabulary, translation)
+    if index.lexical is not None:
+        analysis.weigh_slots(index.lexical.idf)
     return analysis, search(index, analysis, k)
 
 

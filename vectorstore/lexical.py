@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ import numpy as np
 from assistant.arabic import analyse, words
 from assistant.models import Chunk
 
-LEXICAL_SCHEMA = 1
+LEXICAL_SCHEMA = 2
 
 
 def fingerprint(ids: Iterable[str]) -> str:
@@ -43,6 +45,11 @@ class LexicalIndex:
     ids: list[str]
     fingerprint: str
     words: frozenset[str] = frozenset()
+    doc_freq: dict[str, int] = field(default_factory=dict)
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of an analysed term; highest for terms never seen."""
+        return math.log((len(self.ids) + 1) / (self.doc_freq.get(term, 0) + 0.5))
 
     def search(self, terms: list[str], k: int) -> list[tuple[str, float]]:
         """Top ``k`` chunk ids for analysed ``terms`` (repeat a term to weight it), best first."""
@@ -70,14 +77,16 @@ def build(chunks: Iterable[Chunk]) -> LexicalIndex:
     ids: list[str] = []
     corpus: list[list[str]] = []
     vocabulary: set[str] = set()
+    doc_freq: Counter[str] = Counter()
     for chunk in chunks:
         ids.append(chunk.chunk_id)
         corpus.append(analyse(chunk.text) or [""])
+        doc_freq.update(set(corpus[-1]))
         vocabulary.update(words(chunk.text))
     model = bm25s.BM25()
     if corpus:
         model.index(corpus, show_progress=False)
-    return LexicalIndex(model=model, ids=ids, fingerprint=fingerprint(ids), words=frozenset(vocabulary))
+    return LexicalIndex(model=model, ids=ids, fingerprint=fingerprint(ids), words=frozenset(vocabulary), doc_freq=dict(doc_freq))
 
 
 def save(index: LexicalIndex, folder: Path) -> None:
@@ -90,6 +99,7 @@ def save(index: LexicalIndex, folder: Path) -> None:
         index.model.save(str(tmp))
     (tmp / "ids.json").write_text(json.dumps(index.ids), encoding="utf-8")
     (tmp / "words.json").write_text(json.dumps(sorted(index.words), ensure_ascii=False), encoding="utf-8")
+    (tmp / "df.json").write_text(json.dumps(index.doc_freq, ensure_ascii=False), encoding="utf-8")
     meta = {"schema": LEXICAL_SCHEMA, "count": len(index.ids), "fingerprint": index.fingerprint}
     (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     _fsync_dir(tmp)
@@ -116,7 +126,10 @@ def load(folder: Path) -> LexicalIndex | None:
 
         model = bm25s.BM25.load(str(folder)) if ids else bm25s.BM25()
         vocabulary = frozenset(json.loads((folder / "words.json").read_text(encoding="utf-8")))
-        return LexicalIndex(model=model, ids=ids, fingerprint=str(meta["fingerprint"]), words=vocabulary)
+        doc_freq = json.loads((folder / "df.json").read_text(encoding="utf-8"))
+        return LexicalIndex(
+            model=model, ids=ids, fingerprint=str(meta["fingerprint"]), words=vocabulary, doc_freq=doc_freq
+        )
     except (OSError, ValueError, KeyError):
         return None
 
