@@ -1,0 +1,161 @@
+"""Command line of the evaluation: run a question set, re-score a run, compare two runs.
+
+::
+
+    python -m eval --qa eval/questions.jsonl --answers answers.jsonl [--report report/] [--judge]
+    python -m eval report answers.jsonl [--qa eval/questions.jsonl] --report report/
+    python -m eval compare A.jsonl B.jsonl [--qa eval/questions.jsonl] [--report DIR]
+
+The run asks every question through the same API the web page uses
+(``Assistant.from_settings(Settings()).ask``), so settings come from ``ASSISTANT_*``
+variables. Problems the user can fix (a malformed question file, a missing index) print
+one ``error:`` line and exit with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import UserError
+from eval.metrics import compute_metrics, index_lines
+from eval.qafile import load_answers, load_questions
+from eval.report import describe_modes, metrics_table, render_compare, write_report
+
+DEFAULT_QA = Path(__file__).resolve().parent / "questions.jsonl"
+
+
+def run_parser() -> argparse.ArgumentParser:
+    """Arguments of the default command: answer every question of a file."""
+    parser = argparse.ArgumentParser(
+        prog="python -m eval",
+        description="Ask every question of a question file and score the answers. "
+        "Other commands: `python -m eval compare A.jsonl B.jsonl`, "
+        "`python -m eval report ANSWERS.jsonl`.",
+    )
+    parser.add_argument("--qa", type=Path, required=True, help="question file (JSON Lines)")
+    parser.add_argument("--answers", type=Path, required=True, help="answers file to write")
+    parser.add_argument("--report", type=Path, help="folder for report.md, metrics.json, charts")
+    parser.add_argument(
+        "--judge", action="store_true", help="also score answers with the configured LLM (1-5)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return parser
+
+
+def compare_parser() -> argparse.ArgumentParser:
+    """Arguments of ``compare``: two answers files of the same question set."""
+    parser = argparse.ArgumentParser(
+        prog="python -m eval compare", description="Compare two answers files side by side."
+    )
+    parser.add_argument("a", type=Path, help="answers file A (the baseline)")
+    parser.add_argument("b", type=Path, help="answers file B")
+    parser.add_argument("--qa", type=Path, default=DEFAULT_QA, help="question file")
+    parser.add_argument("--report", type=Path, help="folder to write compare.md into")
+    return parser
+
+
+def report_parser() -> argparse.ArgumentParser:
+    """Arguments of ``report``: score an existing answers file again."""
+    parser = argparse.ArgumentParser(
+        prog="python -m eval report", description="Score an existing answers file."
+    )
+    parser.add_argument("answers", type=Path, help="answers file written by a run")
+    parser.add_argument("--qa", type=Path, default=DEFAULT_QA, help="question file")
+    parser.add_argument("--report", type=Path, help="folder for report.md, metrics.json, charts")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 ok, 2 user error, 130 interrupted)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    commands = {
+        "compare": (compare_parser, compare_command),
+        "report": (report_parser, report_command),
+    }
+    try:
+        if args and args[0] in commands:
+            make_parser, command = commands[args[0]]
+            return command(make_parser().parse_args(args[1:]))
+        return run_command(run_parser().parse_args(args))
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Answer the questions, write the answers file, print a summary, optionally a report."""
+    from eval.runner import run_questions
+
+    questions = load_questions(args.qa)  # fail on a bad file before loading any model
+    assistant, settings = _open_assistant()
+    judge = None
+    if args.judge:
+        from eval.judge import make_judge
+
+        judge = make_judge(settings)
+    lines = run_questions(
+        assistant.ask,
+        questions,
+        args.answers,
+        progress=not args.no_progress,
+        mode=assistant.mode.to_dict(),
+        judge=judge,
+    )
+    metrics = compute_metrics(questions, index_lines(lines))
+    _finish(metrics, args.report, f"answers written to {args.answers}")
+    return 0
+
+
+def report_command(args: argparse.Namespace) -> int:
+    """Score an answers file that a run wrote earlier."""
+    questions = load_questions(args.qa)
+    metrics = compute_metrics(questions, load_answers(args.answers))
+    _finish(metrics, args.report, f"scored {args.answers}")
+    return 0
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    """Print the comparison table of two answers files; write compare.md when asked."""
+    questions = load_questions(args.qa)
+    a = compute_metrics(questions, load_answers(args.a))
+    b = compute_metrics(questions, load_answers(args.b))
+    text = render_compare(a, b, str(args.a), str(args.b))
+    if args.report:
+        args.report.mkdir(parents=True, exist_ok=True)
+        (args.report / "compare.md").write_text(text, encoding="utf-8")
+    print(text, end="")
+    return 0
+
+
+def _open_assistant() -> tuple[Any, Any]:
+    """The assistant the UI uses, built from ``ASSISTANT_*`` settings (imported lazily)."""
+    from pydantic import ValidationError
+
+    from assistant.service import Assistant
+    from assistant.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise UserError(f"invalid ASSISTANT_* setting: {exc}") from None
+    return Assistant.from_settings(settings), settings
+
+
+def _finish(metrics: dict[str, Any], report_dir: Path | None, first_line: str) -> None:
+    """Write the report folder when one was given, then print the mode and overall table.
+
+    Files come first so that a closed stdout (``| head``) cannot lose the report.
+    """
+    paths = write_report(metrics, report_dir) if report_dir is not None else []
+    print(first_line)
+    print(f"mode: {describe_modes(metrics['modes'])}")
+    print(metrics_table({"overall": metrics["overall"]}))
+    if paths:
+        print(f"report written to {paths[0]}")
