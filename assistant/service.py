@@ -20,7 +20,7 @@ from typing import Any
 from assistant.arabic import detect_language
 from assistant.documents import load_article
 from assistant.errors import BackendError, UserError
-from assistant.extractive import extractive_answer
+from assistant.extractive import ABSTAIN, extractive_answer
 from assistant.index import Index, open_index
 from assistant.ingest import IngestReport, ingest
 from assistant.models import Answer, Article, Mode, Retrieved
@@ -141,7 +141,7 @@ class Assistant:
             try:
                 from assistant.llm_chain import rewrite_followup
 
-                return rewrite_followup(self.llm, question, history) or question
+                return rewrite_followup(self.llm, question, history, self.settings) or question
             except BackendError as exc:
                 log.warning("follow-up rewrite failed: %s", exc)
         return standalone_question(question, history)
@@ -173,10 +173,11 @@ class Assistant:
             if isinstance(event, str):
                 yield event
                 continue
+            language = detect_language(question)
             yield Answer(
                 question=question,
-                text=event.text,
-                language=detect_language(question),
+                text=event.text or (ABSTAIN[language] if event.abstained else ""),
+                language=language,
                 abstained=event.abstained,
                 citations=tuple(event.citations),
                 retrieved=tuple(retrieved),
@@ -235,7 +236,7 @@ class Assistant:
             return None
         return Answer(
             question=question or topic or "summary",
-            text=result.text,
+            text=result.text or (ABSTAIN[language] if result.abstained else ""),
             language=language,
             abstained=result.abstained,
             citations=tuple(result.citations),
