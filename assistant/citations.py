@@ -209,16 +209,21 @@ def locate_quote(quote: str, text: str) -> tuple[int, int] | None:
 
 
 def _balance_quote_marks(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen ``[start, end)`` by one character to close a quote mark opened inside it.
+    """Widen ``[start, end)`` by a character to close a quote mark opened inside it.
 
-    >>> _balance_quote_marks("a «b» c", 2, 4)
-    (2, 5)
+    >>> _balance_quote_marks("a «b» c", 2, 4), _balance_quote_marks('a "b" c', 2, 4)
+    ((2, 5), (2, 5))
     """
     for opening, closing in (("«", "»"), ("“", "”")):
         opened = text.count(opening, start, end) - text.count(closing, start, end)
         if opened > 0 and text[end : end + 1] == closing:
             end += 1
         elif opened < 0 and start > 0 and text[start - 1] == opening:
+            start -= 1
+    if text.count('"', start, end) % 2:
+        if text[end : end + 1] == '"':
+            end += 1
+        elif start > 0 and text[start - 1] == '"':
             start -= 1
     return start, end
 

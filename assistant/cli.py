@@ -105,7 +105,11 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    answer = _assistant(settings).ask(" ".join(args.question))
+    from assistant.service import clean_question
+
+    # Refuse an empty or over-long question before opening (or first building) the index.
+    question = clean_question(" ".join(args.question), settings.max_question_chars)
+    answer = _assistant(settings).ask(question)
     print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json else format_answer(answer))
     return 0
 
@@ -152,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
         logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-        for noisy in ("bm25s", "chromadb", "httpx", "urllib3"):
+        for noisy in ("bm25s", "chromadb", "httpx", "httpx2", "httpcore", "httpcore2", "urllib3"):
             logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
         if args.command == "settings":
             print(settings_table())
@@ -166,6 +170,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # noqa: BLE001 - pydantic validation and the like
         if type(exc).__name__ == "ValidationError":
-            print(f"error: invalid setting: {exc}", file=sys.stderr)
+            print(f"error: invalid setting: {_setting_errors(exc)}", file=sys.stderr)
             return 2
         raise
+
+
+def _setting_errors(exc: Exception) -> str:
+    """pydantic's multi-line report as one line: ``ASSISTANT_TOP_K='0': Input should be …``."""
+    parts = []
+    for error in exc.errors():  # type: ignore[attr-defined]
+        variable = "ASSISTANT_" + "_".join(str(part) for part in error.get("loc", ())).upper()
+        parts.append(f"{variable}={error.get('input')!r}: {error.get('msg')}")
+    return "; ".join(parts)

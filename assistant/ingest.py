@@ -68,8 +68,10 @@ class IngestReport:
 
 
 def file_hash(path: Path) -> str:
-    """SHA-256 of the file's bytes (the manifest's change detector)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """SHA-256 of the file's bytes (the manifest's change detector), read in blocks so an
+    oversized file is never held in memory."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _plan(index: Index, files: list[Path], report: IngestReport) -> tuple[list[Path], set[str]]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import warnings
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -145,7 +146,9 @@ def _make_transformers(settings: Settings) -> BaseChatModel:
     generation = _generation_kwargs(settings, tokenizer)
     pipe = transformers.pipeline("text-generation", model=model, tokenizer=tokenizer, **generation)
     llm = hf.HuggingFacePipeline(pipeline=pipe, model_id=str(folder))
-    return hf.ChatHuggingFace(llm=llm, tokenizer=tokenizer, model_id=str(folder))
+    with warnings.catch_warnings():  # it probes langchain-community, which warns on import
+        warnings.filterwarnings("ignore", message=".*langchain-community.*")
+        return hf.ChatHuggingFace(llm=llm, tokenizer=tokenizer, model_id=str(folder))
 
 
 def make_llm(settings: Settings) -> BaseChatModel | None:

@@ -8,6 +8,7 @@ User errors (empty question, missing index, server down) are :class:`UserError`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import shutil
@@ -30,19 +31,22 @@ from assistant.summaries import is_summary_request, summarise_articles, summary_
 
 log = logging.getLogger(__name__)
 History = list[tuple[str, str]]
+MAX_NAME_BYTES = 240  # file systems allow 255 bytes per name; Arabic letters take 2
 _BIDI_AND_CONTROL = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _FOLLOW_UP = re.compile(r"^\s*(and\b|what about\b|how about\b|also\b|وماذا|ماذا عن|وما\b|وهل\b)", re.IGNORECASE)
 _PRONOUNS = re.compile(r"\b(he|she|they|him|her|them|it|his|their)\b|(^|\s)(هو|هي|هم|عنه|عنها)(\s|$)", re.IGNORECASE)
 
 
 def clean_question(question: str, max_chars: int) -> str:
-    """The question without control and bidi-override characters; UserError when unusable."""
+    """The question without control, bidi-override and lone surrogate characters; UserError
+    when unusable. (A lone surrogate, e.g. from undecodable CLI bytes, crashes tokenizers
+    and UTF-8 encoders downstream.)"""
     if not isinstance(question, str):
         raise UserError("The question must be text.")
     if len(question) > max_chars:
         raise UserError(f"The question is too long ({len(question):,} characters; the limit is {max_chars:,}).")
     text = _BIDI_AND_CONTROL.sub("", question)
-    text = "".join(ch if ch in "\n\t" or unicodedata.category(ch) != "Cc" else " " for ch in text)
+    text = "".join(ch if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs") else " " for ch in text)
     text = " ".join(text.split())
     if not text:
         raise UserError("The question is empty. Ask about the articles, in Arabic or English.")
@@ -95,10 +99,27 @@ class Assistant:
         return {s: e.get("names", []) for s, e in self.index.manifest.files.items()}
 
     def _retrieve(self, question: str) -> tuple[QueryAnalysis, list[Retrieved]]:
-        if self.index.is_empty():
-            raise UserError("The index is empty: run `python -m assistant ingest` first.")
-        with self._lock:
-            return retrieve(self.index, question, self.settings.top_k)
+        with self._store_errors():
+            if self.index.is_empty():
+                raise UserError("The index is empty: run `python -m assistant ingest` first.")
+            with self._lock:
+                return retrieve(self.index, question, self.settings.top_k)
+
+    @contextlib.contextmanager
+    def _store_errors(self) -> Iterator[None]:
+        """Turn a Chroma *server* that stops answering mid-session into a clear BackendError
+        (its client raises raw ``httpx`` errors); embedded-store errors pass unchanged."""
+        try:
+            yield
+        except UserError:
+            raise
+        except Exception as exc:
+            if not self.settings.chroma_host:
+                raise
+            raise BackendError(
+                f"Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port} stopped "
+                f"answering ({type(exc).__name__}); restart it with `chroma run`"
+            ) from exc
 
     def ask(self, question: str, history: History | None = None) -> Answer:
         """Answer ``question`` (with chat ``history`` of (question, answer) pairs)."""
@@ -202,7 +223,8 @@ class Assistant:
             chosen = sorted({r.chunk.source for r in retrieved[:4]} & (set(sources) if sources else known))
         else:
             chosen = sorted(sources or known)
-        chunks = {s: self.index.store.get_source(s) for s in chosen} if self.index.store else {}
+        with self._store_errors():
+            chunks = {s: self.index.store.get_source(s) for s in chosen} if self.index.store else {}
         chunks = {s: c for s, c in chunks.items() if c}
         if not chunks:
             raise UserError("Nothing to summarise: no indexed article matches.")
@@ -314,9 +336,18 @@ class Assistant:
 def safe_filename(name: str) -> str:
     """A file name with no path parts or control characters; Arabic letters and spaces kept.
 
+    A long name is shortened before its extension, to at most ``MAX_NAME_BYTES`` of UTF-8.
+
     >>> safe_filename("../../etc/passwd.txt"), safe_filename("مقال جديد.txt")
     ('passwd.txt', 'مقال جديد.txt')
+    >>> len(safe_filename("a" * 300 + ".txt")), safe_filename("a" * 300 + ".txt")[-5:]
+    (200, 'a.txt')
     """
     base = name.replace("\\", "/").split("/")[-1]
     base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip().lstrip(".")
-    return base[:200] or "article.txt"
+    stem, dot, ext = base.rpartition(".")
+    suffix = f".{ext}" if dot and len(ext) <= 10 else ""
+    stem = stem if suffix else base
+    while stem and (len(stem) + len(suffix) > 200 or len((stem + suffix).encode()) > MAX_NAME_BYTES):
+        stem = stem[:-1]
+    return (stem.rstrip() + suffix) if stem.strip() else "article.txt"

@@ -87,10 +87,14 @@ def pack(spans: list[Span], sizes: list[int], max_tokens: int, overlap: int) -> 
     """Group consecutive sentences into ``(first, last)`` index ranges under ``max_tokens``.
 
     Each new group starts with as many trailing sentences of the previous group as fit
-    in ``overlap`` tokens (never the whole previous group, so packing always advances).
+    in ``overlap`` tokens *and* leave room for the next new sentence (never the whole
+    previous group), so every group reaches past the previous one and none is a mere
+    subset of it.
 
     >>> list(pack([Span(0, 1)] * 4, [4, 4, 4, 4], 8, 4))
     [(0, 1), (1, 2), (2, 3)]
+    >>> list(pack([Span(0, 1)] * 3, [5, 5, 20], 20, 10))
+    [(0, 1), (2, 2)]
     """
     first = 0
     while first < len(spans):
@@ -102,7 +106,8 @@ def pack(spans: list[Span], sizes: list[int], max_tokens: int, overlap: int) -> 
         if last + 1 >= len(spans):
             return
         nxt, carried = last + 1, 0
-        while nxt - 1 > first and carried + sizes[nxt - 1] <= overlap:
+        limit = min(overlap, max_tokens - sizes[last + 1])
+        while nxt - 1 > first and carried + sizes[nxt - 1] <= limit:
             nxt -= 1
             carried += sizes[nxt]
         first = nxt
@@ -119,7 +124,12 @@ def split_article(article: Article, count: CountTokens, chunk_tokens: int, overl
     text, chunks, seen = article.original, [], {}
     for block in article.blocks:
         spans = sentence_spans(text, block, chunk_tokens, count)
-        sizes = [count(text[s.start : s.end]) for s in spans]
+        # Each sentence is measured with the whitespace before it, so a chunk (sentences *and*
+        # the gaps between them) stays within budget for counters that charge for gaps
+        # (tiktoken's "\n\n" token, a character count); the fallback counter charges nothing.
+        sizes = [
+            count(text[(spans[i - 1].end if i else s.start) : s.end]) for i, s in enumerate(spans)
+        ]
         for first, last in pack(spans, sizes, chunk_tokens, overlap_tokens):
             start, end = spans[first].start, spans[last].end
             body = text[start:end]

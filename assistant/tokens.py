@@ -28,6 +28,14 @@ _ENCODING_URLS = {
     "p50k_base": "https://openaipublic.blob.core.windows.net/encodings/p50k_base.tiktoken",
     "r50k_base": "https://openaipublic.blob.core.windows.net/encodings/r50k_base.tiktoken",
 }
+# SHA-256 of each file as tiktoken checks it (tiktoken_ext/openai_public.py). tiktoken deletes
+# a cached file that fails this check and downloads it again, whatever our settings say.
+_ENCODING_SHA256 = {
+    "cl100k_base": "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+    "o200k_base": "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+    "p50k_base": "94b5ca7dff4d00767bc256fdd1b27e5b17361d7b8a5f968547f9f23eb70d2069",
+    "r50k_base": "306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930",
+}
 _PIECE_RE = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 DOWNLOAD_DEADLINE_S = 10.0
 
@@ -59,6 +67,15 @@ def tiktoken_cache_file(encoding: str) -> Path | None:
     return base / hashlib.sha1(url.encode()).hexdigest()
 
 
+def _cache_is_valid(path: Path, encoding: str) -> bool:
+    """True when ``path`` holds the genuine encoding file (tiktoken would use it as is)."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest() == _ENCODING_SHA256[encoding]
+    except OSError:
+        return False
+
+
 def _load_with_deadline(encoding: str, deadline_s: float) -> Any | None:
     """``tiktoken.get_encoding`` in a daemon thread; None if it fails or overruns."""
     result: list[Any] = []
@@ -80,7 +97,7 @@ def _load_with_deadline(encoding: str, deadline_s: float) -> Any | None:
 @lru_cache(maxsize=8)
 def _counter(encoding: str, allow_download: bool) -> TokenCounter:
     cached = tiktoken_cache_file(encoding)
-    if cached is not None and cached.exists():
+    if cached is not None and cached.exists() and _cache_is_valid(cached, encoding):
         loaded = _load_with_deadline(encoding, DOWNLOAD_DEADLINE_S)
     elif allow_download and os.environ.get("HF_HUB_OFFLINE") != "1":
         from assistant.netcheck import reachable

@@ -240,3 +240,28 @@ def test_keep_verified_keeps_the_model_format_with_exact_quotes_and_passage_numb
     assert notes == (f"1 statement removed: its quote was not found in passage [1] ({SOURCE})",)
     again = check_citations(text, [chunks[8], chunks[0]])
     assert again.text == "Met in India [1]" and again.citations[0].quote == "اجتماعاً في الهند"
+
+
+def test_a_numbered_list_with_a_lead_in_and_passage_words_is_parsed_without_losses(article):
+    _, chunks = article
+    output = (
+        "Based on the passages:\n\n"
+        "1. Lavrov met Qin Gang in India [1: «لافروف ونظيره الصيني تشين جانج»].\n"
+        '2. **They discussed Ukraine** [Passage 1: «وفي مقدمتها "الأزمة الأوكرانية"»]'
+    )
+    result = check_citations(output, [chunks[0]])
+    assert result.removed == 0 and result.notes == ()
+    assert result.text == (
+        "1. Lavrov met Qin Gang in India [1].\n2. **They discussed Ukraine** [2]"
+    )
+    assert result.citations[1].quote == 'وفي مقدمتها "الأزمة الأوكرانية"'
+
+
+def test_arabic_statements_joined_by_commas_keep_their_own_citations(article):
+    _, chunks = article
+    output = (
+        "التقى لافروف نظيره الباكستاني [1: «لافروف عقد مباحثات مع نظيره الباكستاني»]، "
+        "وزار شي موسكو [2: «زار الرئيس الصيني شي جين بينج موسكو»]."
+    )
+    result = check_citations(output, [chunks[8], chunks[9]])
+    assert result.text == "التقى لافروف نظيره الباكستاني [1]، وزار شي موسكو [2]."

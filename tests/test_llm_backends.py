@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-from fake_openai_server import FakeLLMServer, closed_port_url
 
 from assistant import llm as llm_module
 from assistant.citations import CheckedAnswer
@@ -17,6 +16,7 @@ from assistant.llm import describe_llm, make_llm
 from assistant.llm_chain import answer, rewrite_followup, stream_answer
 from assistant.models import Chunk
 from assistant.settings import Settings
+from tests.fake_openai_server import FakeLLMServer, closed_port_url
 
 SECRET = "sk-test-secret-0123456789"
 TEXT = "عقد وزير الخارجية الروسي سيرجي لافروف ونظيره الصيني اجتماعاً في الهند."

@@ -10,6 +10,7 @@ of different embedders or schema versions are never mixed.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from assistant.settings import Settings
 
 SCHEMA_VERSION = 1
 _MAX_BATCH = 5000
+SERVER_CONNECT_TIMEOUT_S = 5.0
+SERVER_REQUEST_TIMEOUT_S = 120.0  # one request of a server client (a 5000-chunk upsert fits)
 
 
 def collection_name(base: str, embedder_id: str) -> str:
@@ -39,10 +42,12 @@ def make_client(settings: Settings) -> Any:
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_host:
         try:
+            _probe_server(settings.chroma_host, settings.chroma_port)
             client = chromadb.HttpClient(
                 host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
             )
             client.heartbeat()
+            _bound_requests(client)
             return client
         except Exception as exc:  # noqa: BLE001 - any connection failure is a user-level message
             raise BackendError(
@@ -51,6 +56,29 @@ def make_client(settings: Settings) -> Any:
             ) from None
     settings.store_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.store_dir / "chroma"), settings=chroma_settings)
+
+
+def _probe_server(host: str, port: int) -> None:
+    """GET the server's heartbeat within ``SERVER_CONNECT_TIMEOUT_S`` or raise.
+
+    Chroma's own HTTP client has no timeout at all (``httpx.Client(timeout=None)``), and its
+    constructor already talks to the server: a server that accepts connections but never
+    answers would hang it forever.
+    """
+    import httpx
+    from chromadb.api.fastapi import FastAPI
+
+    url = FastAPI.resolve_url(chroma_server_host=host, chroma_server_http_port=port, default_api_path="/api/v2")
+    httpx.get(f"{url}/heartbeat", timeout=SERVER_CONNECT_TIMEOUT_S).raise_for_status()
+
+
+def _bound_requests(client: Any) -> None:
+    """Give the client's HTTP session a timeout (Chroma sets none), when it has one to set."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(SERVER_REQUEST_TIMEOUT_S, connect=SERVER_CONNECT_TIMEOUT_S)
 
 
 @dataclass
@@ -165,7 +193,5 @@ def open_store(client: Any, name: str, embedder_id: str, dim: int, create: bool)
 
 def drop_collection(client: Any, name: str) -> None:
     """Delete a collection if it exists (used by ``ingest --rebuild``)."""
-    try:
+    with contextlib.suppress(Exception):  # an absent collection is fine
         client.delete_collection(name)
-    except Exception:  # noqa: BLE001 - absent collection is fine
-        pass

@@ -18,6 +18,7 @@ import os
 import re
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -40,6 +41,30 @@ class Embedder(Protocol):
     def embed_documents(self, texts: list[str]) -> np.ndarray: ...
 
     def embed_query(self, text: str) -> np.ndarray: ...
+
+
+_WORD_RE = re.compile(r"\w+")
+
+
+def _feature_code(feature: str, dim: int) -> int:
+    """CRC32 bucket of ``feature`` as one code: ``bucket`` when its sign is +1, else ``dim + bucket``."""
+    h = zlib.crc32(feature.encode("utf-8"))
+    return h % dim + (0 if (h >> 31) & 1 else dim)
+
+
+@lru_cache(maxsize=1 << 17)
+def _term_code(term: str, dim: int) -> bytes:
+    """Code of the analysed-term feature ``t:<term>``, as uint32 bytes."""
+    return np.array([_feature_code(f"t:{term}", dim)], dtype=np.uint32).tobytes()
+
+
+@lru_cache(maxsize=1 << 17)
+def _word_codes(word: str, dim: int) -> bytes:
+    """Codes of the character 3- and 4-grams of `` word `` (padded), as uint32 bytes."""
+    padded = f" {word} "
+    grams = [padded[i : i + 3] for i in range(len(padded) - 2)]
+    grams += [padded[i : i + 4] for i in range(len(padded) - 3)]
+    return np.array([_feature_code(g, dim) for g in grams], dtype=np.uint32).tobytes()
 
 
 @dataclass
@@ -67,10 +92,14 @@ class HashingEmbedder:
         return feats
 
     def _vector(self, text: str) -> np.ndarray:
-        vec = np.zeros(self.dim, dtype=np.float32)
-        for feat in self._features(text):
-            h = zlib.crc32(feat.encode("utf-8"))
-            vec[h % self.dim] += 1.0 if (h >> 31) & 1 else -1.0
+        """Hash :meth:`_features` into ``dim`` signed buckets (bit-identical, vectorised):
+        each feature becomes a code (bucket, or ``dim + bucket`` for -1), codes are cached
+        per word (words repeat; n-grams of a word are hashed once), then one ``bincount``."""
+        parts = [_term_code(t, self.dim) for t in analyse(text)]
+        parts += [_word_codes(w, self.dim) for w in _WORD_RE.findall(normalize(text))]
+        codes = np.frombuffer(b"".join(parts), dtype=np.uint32)
+        counts = np.bincount(codes, minlength=2 * self.dim)
+        vec = (counts[: self.dim] - counts[self.dim :]).astype(np.float32)
         vec = np.sign(vec) * np.log1p(np.abs(vec))
         norm = float(np.linalg.norm(vec))
         return vec / norm if norm > 0 else vec
@@ -103,7 +132,12 @@ class SentenceTransformerEmbedder:
 
     @property
     def _e5(self) -> bool:
-        return "e5" in self.name.lower()
+        # The model's own name (a hub id's last part, the folder's name, or for a Hugging Face
+        # cache snapshot its models--org--name folder), not its parents: a model under
+        # /home/joe5/ or a temp dir like /tmp/qe5x/ is not an E5 model.
+        parts = Path(self.name).parts
+        own = parts[-3] if len(parts) >= 3 and parts[-2] == "snapshots" else Path(self.name).name
+        return "e5" in own.lower()
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         prefixed = [f"passage: {t}" for t in texts] if self._e5 else texts
@@ -177,7 +211,8 @@ def make_embedder(settings: Settings) -> Embedder:
     except UserError:
         raise
     except Exception as exc:  # noqa: BLE001 - a broken model folder must not kill the app
-        _note_fallback(f"{name} could not be loaded ({type(exc).__name__}: {str(exc)[:160]})")
+        detail = " ".join(str(exc).split())[:160]  # one line: the reason is shown in `status`
+        _note_fallback(f"{name} could not be loaded ({type(exc).__name__}: {detail})")
         return HashingEmbedder()
 
 

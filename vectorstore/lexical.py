@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 import shutil
@@ -70,9 +71,20 @@ class LexicalIndex:
         return {t for t in self.model.vocab_dict if t}
 
 
+def _bm25s():  # type: ignore[no-untyped-def]
+    """Import bm25s lazily, undoing its import-time ``setLevel(DEBUG)`` on the "bm25s"
+    logger, which otherwise prints "Building index from tokens" through any root handler."""
+    import bm25s
+
+    logger = logging.getLogger("bm25s")
+    if logger.level == logging.DEBUG:
+        logger.setLevel(logging.WARNING)
+    return bm25s
+
+
 def build(chunks: Iterable[Chunk]) -> LexicalIndex:
     """Index ``chunks`` (their analysed text) with BM25."""
-    import bm25s
+    bm25s = _bm25s()
 
     ids: list[str] = []
     corpus: list[list[str]] = []
@@ -122,7 +134,7 @@ def load(folder: Path) -> LexicalIndex | None:
         ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
         if meta.get("schema") != LEXICAL_SCHEMA or len(ids) != meta.get("count"):
             return None
-        import bm25s
+        bm25s = _bm25s()
 
         model = bm25s.BM25.load(str(folder)) if ids else bm25s.BM25()
         vocabulary = frozenset(json.loads((folder / "words.json").read_text(encoding="utf-8")))

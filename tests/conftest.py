@@ -1,0 +1,379 @@
+"""Shared fixtures: temporary corpora and stores, offline settings, a tiny model, a Chroma server.
+
+Everything runs offline on temporary folders: no test touches ``data/articles`` (it is
+copied) or ``store/``, and no fixture needs the network or the model hub.
+
+Fixtures (function-scoped unless said otherwise):
+
+- ``articles_dir``: a temp folder holding copies of the five bundled articles.
+- ``settings``: :class:`Settings` on ``articles_dir`` and a fresh temp ``store_dir``, with
+  the weight-free ``hashing`` embedder, downloads off, no LLM, embedded Chroma. Derive
+  variants with ``settings.model_copy(update={...})``.
+- ``built_index``: ``settings``'s articles ingested (real Chroma + BM25), opened for
+  reading as an :class:`assistant.index.Index`.
+- ``offline_assistant``: an :class:`assistant.service.Assistant` over ``built_index``
+  with no LLM (extractive, cited answers).
+- ``shared_settings`` / ``shared_index`` (session): the same, built once per session for
+  tests that only *read* (retrieval, answers). Never ingest into it or edit its files.
+- ``check_index``: a function ``check_index(settings) -> Index`` that asserts Chroma, the
+  saved BM25 index and the manifest hold exactly the chunks the files of
+  ``settings.data_dir`` give now, and returns the reopened index.
+- ``run_cli``: a function ``run_cli(*args, settings=..., env=...)`` that runs
+  ``python -m assistant ARGS`` in a subprocess with ``ASSISTANT_*`` variables taken from
+  ``settings`` (hashing, downloads off, ``HF_HUB_OFFLINE=1``; ``env`` adds or overrides
+  variables) and returns the ``CompletedProcess`` (text mode). ``cli_runner`` (session)
+  is the same as ``cli_runner(settings, *args, ...)`` for module-scoped fixtures.
+- ``tiny_st_model`` (session): path of a tiny sentence-transformers model (WordPiece
+  trained on the bundled articles + a 2-layer, 64-dim BERT + mean pooling) built and
+  saved locally; load it with ``Settings(embedder=str(tiny_st_model))``. Importing
+  sentence-transformers costs ~10 s: mark tests that use it ``@pytest.mark.slow``.
+- ``chroma_server`` (session): a real ``chroma run`` subprocess on a free port of
+  127.0.0.1, as a :class:`ChromaServer` (``host``, ``port``, ``path``); stopped at the
+  end of the session. ``server_settings``: ``settings`` pointed at it, with a collection
+  name unique to the test so tests sharing the server never see each other's chunks.
+
+Helpers defined here (fixtures are the supported way in): ``BUNDLED_ARTICLES``,
+``ARTICLE_NAMES``, ``build_tiny_sentence_transformer``, ``free_port``, ``cli_env``,
+``assert_index_consistent``. An autouse fixture removes ``ASSISTANT_*`` variables from the
+environment of every test, so a developer's shell cannot change an outcome.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import PROJECT_ROOT, Settings
+
+BUNDLED_ARTICLES = PROJECT_ROOT / "data" / "articles"
+ARTICLE_NAMES = tuple(sorted(p.name for p in BUNDLED_ARTICLES.glob("*.txt")))
+CHROMA_START_TIMEOUT_S = 20.0
+
+
+@pytest.fixture(autouse=True)
+def _no_assistant_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stray ``ASSISTANT_*`` variables of the developer's shell must not change a test."""
+    for key in list(os.environ):
+        if key.startswith("ASSISTANT_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def articles_dir(tmp_path: Path) -> Path:
+    """A temp folder with copies of the five bundled articles (safe to edit or delete)."""
+    folder = tmp_path / "articles"
+    shutil.copytree(BUNDLED_ARTICLES, folder)
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path: Path, articles_dir: Path) -> Settings:
+    """Offline settings: ``articles_dir``, a fresh store, hashing embedder, no downloads, no LLM."""
+    return Settings(
+        data_dir=articles_dir,
+        store_dir=tmp_path / "store",
+        embedder="hashing",
+        allow_downloads=False,
+        llm_provider="none",
+        chroma_host=None,
+        log_level="WARNING",
+    )
+
+
+@pytest.fixture
+def built_index(settings: Settings):  # type: ignore[no-untyped-def]
+    """The articles of ``settings`` ingested into a real Chroma + BM25 store, opened to read."""
+    from assistant.index import open_index
+    from assistant.ingest import ingest
+
+    ingest(settings)
+    return open_index(settings)
+
+
+@pytest.fixture
+def offline_assistant(settings: Settings, built_index):  # type: ignore[no-untyped-def]
+    """An :class:`Assistant` over ``built_index`` without an LLM (extractive answers)."""
+    from assistant.service import Assistant
+
+    return Assistant(settings, built_index, llm=None)
+
+
+@pytest.fixture(scope="session")
+def shared_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Session-wide offline settings whose store holds the bundled articles (read only)."""
+    from assistant.ingest import ingest
+
+    root = tmp_path_factory.mktemp("shared")
+    shutil.copytree(BUNDLED_ARTICLES, root / "articles")
+    shared = Settings(
+        data_dir=root / "articles",
+        store_dir=root / "store",
+        embedder="hashing",
+        allow_downloads=False,
+        llm_provider="none",
+        chroma_host=None,
+        log_level="WARNING",
+    )
+    ingest(shared)
+    return shared
+
+
+@pytest.fixture(scope="session")
+def shared_index(shared_settings: Settings):  # type: ignore[no-untyped-def]
+    """The session-wide index of the bundled articles, opened to read (do not write)."""
+    from assistant.index import open_index
+
+    return open_index(shared_settings)
+
+
+def _expected_chunk_ids(settings: Settings) -> dict[str, list[str]]:
+    """Chunk ids each loadable file of ``settings.data_dir`` gives now, in reading order."""
+    from assistant.documents import list_article_files, load_article
+    from assistant.errors import UserError
+    from assistant.splitter import split_article
+    from assistant.tokens import get_token_counter
+
+    counter = get_token_counter(settings)
+    expected = {}
+    for path in list_article_files(settings.data_dir):
+        try:
+            article = load_article(path, settings.max_file_bytes)
+        except UserError:
+            continue
+        chunks = split_article(
+            article, counter.count, settings.chunk_tokens, settings.chunk_overlap_tokens
+        )
+        expected[path.name] = [c.chunk_id for c in chunks]
+    return expected
+
+
+def assert_index_consistent(settings: Settings):  # type: ignore[no-untyped-def]
+    """Assert Chroma == saved BM25 == manifest == the files' chunks now; return the index."""
+    from assistant.index import open_index
+    from vectorstore import lexical
+
+    expected = _expected_chunk_ids(settings)
+    index = open_index(settings)
+    assert index.store is not None, "no collection in the store"
+    stored = index.store.ids_by_source()
+    assert {s: sorted(i) for s, i in stored.items()} == {s: sorted(i) for s, i in expected.items()}
+    all_ids = [i for ids in expected.values() for i in ids]
+    assert index.store.count() == len(all_ids) == len(set(all_ids)), "extra or duplicate chunks"
+    saved = lexical.load(index.lexical_dir)
+    assert saved is not None, "no saved BM25 index"
+    assert sorted(saved.ids) == sorted(all_ids), "BM25 ids differ from Chroma ids"
+    manifest = json.loads(index.manifest.path.read_text(encoding="utf-8"))["files"]
+    assert {s: e["chunk_ids"] for s, e in manifest.items()} == expected, "manifest is stale"
+    for source, entry in manifest.items():
+        raw = (settings.data_dir / source).read_bytes()
+        assert entry["hash"] == hashlib.sha256(raw).hexdigest(), f"{source}: manifest hash is stale"
+    return index
+
+
+@pytest.fixture
+def check_index() -> Callable[[Settings], object]:
+    """``check_index(settings)``: assert the store matches the files (see module doc)."""
+    return assert_index_consistent
+
+
+def cli_env(settings: Settings, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment of a ``python -m assistant`` subprocess that uses ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    env.update(
+        {
+            "ASSISTANT_DATA_DIR": str(settings.data_dir),
+            "ASSISTANT_STORE_DIR": str(settings.store_dir),
+            "ASSISTANT_EMBEDDER": settings.embedder,
+            "ASSISTANT_ALLOW_DOWNLOADS": "true" if settings.allow_downloads else "false",
+            "ASSISTANT_LLM_PROVIDER": settings.llm_provider,
+            "HF_HUB_OFFLINE": "1",
+            "ANONYMIZED_TELEMETRY": "False",
+            "PYTHONPATH": str(PROJECT_ROOT),
+        }
+    )
+    if settings.chroma_host:
+        env["ASSISTANT_CHROMA_HOST"] = settings.chroma_host
+        env["ASSISTANT_CHROMA_PORT"] = str(settings.chroma_port)
+    env.update(extra or {})
+    return env
+
+
+def _run_cli(
+    settings: Settings, *args: str, env: Mapping[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        env=cli_env(settings, env),
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="session")
+def cli_runner() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``cli_runner(settings, *args, env=None, timeout=120)``: ``python -m assistant ARGS``
+    with ``settings`` as ``ASSISTANT_*`` variables (usable from module-scoped fixtures)."""
+    return _run_cli
+
+
+@pytest.fixture
+def run_cli(settings: Settings) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``run_cli(*args, settings=settings, env=None, timeout=120)`` runs ``python -m assistant``."""
+
+    def run(
+        *args: str,
+        settings: Settings = settings,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 120,
+    ) -> subprocess.CompletedProcess[str]:
+        return _run_cli(settings, *args, env=env, timeout=timeout)
+
+    return run
+
+
+def build_tiny_sentence_transformer(folder: Path, texts: list[str]) -> Path:
+    """Save a tiny sentence-transformers model into ``folder`` and return it: a WordPiece
+    tokenizer trained on ``texts`` (vocab ~2000), a randomly initialised BERT (2 layers,
+    64 dims, seed 0) and mean pooling. Builds in well under a second once imported."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=False)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=2000, special_tokens=specials, show_progress=False
+    )
+    tokenizer.train_from_iterator(texts, trainer)
+    cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
+    )
+    hf_folder = folder.with_name(folder.name + "-hf")
+    PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=256,
+    ).save_pretrained(hf_folder)
+    config = BertConfig(
+        vocab_size=tokenizer.get_vocab_size(),
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=128,
+        max_position_embeddings=256,
+    )
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(hf_folder)
+    transformer = Transformer(str(hf_folder), max_seq_length=256)
+    pooling = Pooling(64, pooling_mode="mean")
+    SentenceTransformer(modules=[transformer, pooling], device="cpu").save(str(folder))
+    shutil.rmtree(hf_folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_st_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder of a tiny sentence-transformers model built from the bundled articles (session)."""
+    texts = [p.read_text(encoding="utf-8") for p in sorted(BUNDLED_ARTICLES.glob("*.txt"))]
+    return build_tiny_sentence_transformer(
+        tmp_path_factory.mktemp("models") / "tiny-arabic-bert", texts
+    )
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class ChromaServer:
+    """A running ``chroma run`` subprocess."""
+
+    host: str
+    port: int
+    path: Path
+    process: subprocess.Popen[bytes]
+
+
+def _heartbeat(host: str, port: int) -> bool:
+    try:
+        with urllib.request.urlopen(
+            f"http://{host}:{port}/api/v2/heartbeat", timeout=1
+        ) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    """A real Chroma server (``chroma run --path TMP --port FREE``) for the session."""
+    chroma = Path(sys.executable).with_name("chroma")
+    if not chroma.exists():
+        pytest.skip(f"the chroma CLI is not installed next to {sys.executable}")
+    path = tmp_path_factory.mktemp("chroma-server")
+    port = free_port()
+    log = open(path.parent / f"chroma-server-{port}.log", "wb")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    try:
+        deadline = time.monotonic() + CHROMA_START_TIMEOUT_S
+        while not _heartbeat("127.0.0.1", port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    f"chroma run did not answer within {CHROMA_START_TIMEOUT_S} s (see {log.name})"
+                )
+            time.sleep(0.2)
+        yield ChromaServer("127.0.0.1", port, path, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture
+def server_settings(settings: Settings, chroma_server: ChromaServer) -> Settings:
+    """``settings`` using ``chroma_server``, with a collection name unique to this test."""
+    return settings.model_copy(
+        update={
+            "chroma_host": chroma_server.host,
+            "chroma_port": chroma_server.port,
+            "collection": f"t{uuid.uuid4().hex[:12]}",
+        }
+    )

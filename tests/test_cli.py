@@ -1,0 +1,227 @@
+"""The command line as a user runs it: ``python -m assistant ingest|status|ask`` in a subprocess,
+offline (hashing embedder, no LLM), with the public JSON shape and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.settings import PROJECT_ROOT, Settings
+
+BUNDLED_ARTICLES = PROJECT_ROOT / "data" / "articles"
+ARTICLE_NAMES = sorted(p.name for p in BUNDLED_ARTICLES.glob("*.txt"))
+QUESTION = "ماذا قال وانغ يي عن أوكرانيا؟"
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    """The single ``error: …`` line of a refused command (exit 2, nothing else on stderr)."""
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def cli_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of a store that ``cli_ingests`` builds through the CLI (shared by this module)."""
+    root = tmp_path_factory.mktemp("cli")
+    shutil.copytree(BUNDLED_ARTICLES, root / "articles")
+    return Settings(
+        data_dir=root / "articles",
+        store_dir=root / "store",
+        embedder="hashing",
+        allow_downloads=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def cli_ingests(cli_runner: Run, cli_settings: Settings) -> list[subprocess.CompletedProcess[str]]:
+    """Two runs of ``python -m assistant ingest`` on a fresh store."""
+    return [cli_runner(cli_settings, "ingest") for _ in range(2)]
+
+
+@pytest.fixture(scope="module")
+def asked(cli_runner: Run, cli_settings: Settings, cli_ingests: list) -> dict[str, Any]:
+    """The parsed ``ask --json`` output for :data:`QUESTION`."""
+    done = cli_runner(cli_settings, "ask", QUESTION, "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_ingest_prints_a_one_line_summary_and_no_debug_noise(cli_ingests: list) -> None:
+    first = cli_ingests[0]
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("5 added, 0 updated, 0 removed, 0 unchanged, 0 skipped;")
+    assert len(first.stdout.splitlines()) == 1
+    assert "Traceback" not in first.stderr and "DEBUG" not in first.stderr
+
+
+def test_a_second_cli_ingest_finds_everything_unchanged(cli_ingests: list) -> None:
+    second = cli_ingests[1]
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.startswith("0 added, 0 updated, 0 removed, 5 unchanged, 0 skipped;")
+
+
+def test_status_lists_the_mode_the_counter_and_every_article(
+    cli_runner: Run, cli_settings: Settings, cli_ingests: list
+) -> None:
+    done = cli_runner(cli_settings, "status")
+    assert done.returncode == 0, done.stderr
+    assert "articles: 5" in done.stdout
+    assert "'embedder': 'hashing-ngram-v1-512'" in done.stdout and "'llm': 'none'" in done.stdout
+    assert "tokens: approximate" in done.stdout or "tokens: tiktoken:" in done.stdout
+    for name in ARTICLE_NAMES:
+        assert name in done.stdout
+    assert "2024-04-29" in done.stdout
+
+
+def test_ask_json_has_exactly_the_public_keys(asked: dict[str, Any]) -> None:
+    assert set(asked) == {
+        "question",
+        "answer",
+        "language",
+        "abstained",
+        "citations",
+        "retrieved",
+        "mode",
+    }
+    assert asked["question"] == QUESTION and asked["language"] == "ar"
+    assert asked["abstained"] is False and asked["answer"]
+    assert asked["mode"] == {"embedder": "hashing-ngram-v1-512", "llm": "none"}
+    assert asked["citations"] and asked["retrieved"]
+    for citation in asked["citations"]:
+        assert set(citation) == {"source", "quote", "start", "end"}
+    for entry in asked["retrieved"]:
+        assert set(entry) == {"source", "chunk_id", "score"}
+
+
+def test_ask_json_retrieves_distinct_chunks_in_rank_order_004_first(asked: dict[str, Any]) -> None:
+    retrieved = asked["retrieved"]
+    ids = [r["chunk_id"] for r in retrieved]
+    assert len(ids) == len(set(ids))
+    scores = [r["score"] for r in retrieved]
+    assert scores == sorted(scores, reverse=True)
+    assert retrieved[0]["source"] == "004_86293efd93ced441.txt"
+
+
+def test_ask_json_quotes_are_the_exact_text_of_the_cited_files(
+    asked: dict[str, Any], cli_settings: Settings
+) -> None:
+    for citation in asked["citations"]:
+        text = (cli_settings.data_dir / citation["source"]).read_text(encoding="utf-8")
+        assert text[citation["start"] : citation["end"]] == citation["quote"]
+    for n in range(1, len(asked["citations"]) + 1):
+        assert f"[{n}]" in asked["answer"]
+
+
+def test_ask_without_json_prints_the_answer_numbered_sources_and_mode(
+    cli_runner: Run, cli_settings: Settings, cli_ingests: list
+) -> None:
+    done = cli_runner(cli_settings, "ask", "ماذا", "قال", "وانغ", "يي", "عن", "أوكرانيا؟")
+    assert done.returncode == 0, done.stderr
+    assert "[1] 004_86293efd93ced441.txt" in done.stdout
+    assert done.stdout.rstrip().endswith("(mode: embedder hashing-ngram-v1-512, llm none)")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["", "   ", "\u200f\u202e", "\t\n"],
+    ids=["empty", "spaces", "bidi-only", "tab-newline"],
+)
+def test_an_empty_question_exits_2_with_one_line_before_touching_the_store(
+    run_cli: Run, settings: Settings, question: str
+) -> None:
+    done = run_cli("ask", question, "--json")
+    assert (
+        one_line_error(done)
+        == "error: The question is empty. Ask about the articles, in Arabic or English."
+    )
+    assert done.stdout == ""
+    assert not settings.store_dir.exists()
+
+
+def test_an_over_long_question_exits_2_with_one_line(run_cli: Run) -> None:
+    done = run_cli("ask", "س" * 2001, env={"ASSISTANT_MAX_QUESTION_CHARS": "2000"})
+    assert "too long" in one_line_error(done)
+
+
+@pytest.mark.parametrize("how", ["--data", "env-ingest", "env-ask"])
+def test_a_data_folder_that_does_not_exist_exits_2_with_one_line(
+    run_cli: Run, settings: Settings, tmp_path: Path, how: str
+) -> None:
+    missing = tmp_path / "no such folder"
+    if how == "--data":
+        done = run_cli("ingest", "--data", str(missing))
+    else:
+        command = ["ingest"] if how == "env-ingest" else ["ask", QUESTION]
+        done = run_cli(*command, settings=settings.model_copy(update={"data_dir": missing}))
+    assert one_line_error(done) == f"error: {missing}: the folder does not exist"
+
+
+def test_bad_files_are_reported_one_line_each_and_the_rest_is_ingested(
+    run_cli: Run, settings: Settings
+) -> None:
+    (settings.data_dir / "empty.txt").write_bytes(b"")
+    (settings.data_dir / "image.txt").write_bytes(b"\x89PNG\x00\x00\x00")
+    (settings.data_dir / "cp1256.txt").write_bytes("قال لافروف".encode("cp1256"))
+    done = run_cli("ingest")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("5 added, 0 updated, 0 removed, 0 unchanged, 3 skipped;")
+    skipped = [line for line in done.stderr.splitlines() if line.startswith("skipped: ")]
+    assert [line.split(":")[1].strip() for line in skipped] == [
+        "cp1256.txt",
+        "empty.txt",
+        "image.txt",
+    ]
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("ASSISTANT_CHUNK_TOKENS", "abc"),
+        ("ASSISTANT_TOP_K", "0"),
+        ("ASSISTANT_LLM_PROVIDER", "gpt-9"),
+    ],
+)
+def test_an_invalid_setting_exits_2_with_one_line_naming_the_variable(
+    run_cli: Run, variable: str, value: str
+) -> None:
+    line = one_line_error(run_cli("status", env={variable: value}))
+    assert line.startswith(f"error: invalid setting: {variable}={value!r}: ")
+
+
+def test_a_store_of_another_embedder_is_refused_by_ask_and_rebuilt_by_ingest(
+    run_cli: Run, settings: Settings
+) -> None:
+    from assistant.index import index_name
+    from vectorstore.chroma_store import make_client
+    from vectorstore.embedders import HashingEmbedder
+
+    name = index_name(settings, HashingEmbedder())
+    make_client(settings).create_collection(
+        name,
+        embedding_function=None,
+        metadata={"embedder": "st-other-model-384", "dim": 384, "schema": 1},
+    )
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()  # let go of the store: the CLI processes own it now
+    line = one_line_error(run_cli("ask", QUESTION))
+    assert line.startswith(f"error: collection {name} was built by st-other-model-384 (384 dims)")
+    assert "ingest --rebuild" in line
+
+    done = run_cli("ingest")
+    assert done.returncode == 0, done.stderr
+    assert f"note: collection {name} was built by st-other-model-384" in done.stderr
+    assert done.stdout.startswith("5 added")
+    assert run_cli("ask", QUESTION).returncode == 0
