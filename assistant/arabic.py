@@ -80,12 +80,12 @@ def normalize_with_map(text: str, fold_final: bool = True) -> tuple[str, list[in
                 continue
             ch, prev_space = " ", True
         else:
+            if unicodedata.category(ch) == "Cc":
+                continue
             prev_space = False
             if ch.isascii() or "\u00c0" <= ch <= "\u024f":
                 lowered = ch.lower()  # "İ".lower() is "i" + U+0307: keep one char, map 1:1
                 ch = lowered[0]
-            elif unicodedata.category(ch) == "Cc":
-                continue
         out.append(ch)
         index.append(i)
     if out and out[-1] == " ":
