@@ -1,0 +1,551 @@
+"""The Gradio web page: bilingual chat, clickable citations, source viewer, summaries, library.
+
+The page is a thin adapter over :class:`assistant.service.Assistant`. Each event handler
+is a plain method of :class:`WebHandlers` (generators for streaming) that takes and
+returns plain values, so tests call them without a browser; :func:`build_app` only wires
+them to components. All HTML comes from :mod:`assistant.web_render` (always escaped).
+
+Citation clicks: answers carry links ``#cite=<source>:<start>:<end>``; ``static/web.js``
+catches the click and writes ``source|start|end|nonce`` into a hidden textbox, whose
+``change`` event renders the viewer server-side from the *indexed* article only.
+
+Per-session data (the conversation) lives in ``gr.State``; the ``Assistant`` is shared.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no telemetry
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.errors import UserError
+from assistant.ingest import IngestReport
+from assistant.models import Answer
+from assistant.service import Assistant, History
+from assistant.settings import Settings
+from assistant.web_render import (
+    VIEWER_PLACEHOLDER,
+    render_answer,
+    render_error,
+    render_info,
+    render_library,
+    render_mode,
+    render_question,
+    render_source,
+    render_streaming,
+    render_viewer_error,
+)
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+FONTS = ["Noto Naskh Arabic", "Noto Sans Arabic", "Noto Sans", "sans-serif"]
+MONO_FONTS = ["DejaVu Sans Mono", "Liberation Mono", "monospace"]
+EXAMPLES = [
+    "What did Wang Yi say about Ukraine?",
+    "ماذا قال لافروف عن أمن أوراسيا؟",
+    "لخص المقال عن المكالمة الهاتفية",
+    "Where did Lavrov meet Wang Yi in 2022?",
+]
+EMPTY_QUESTION = (
+    "Type a question first, in Arabic or English. · اكتب سؤالاً أولاً بالعربية أو بالإنجليزية."
+)
+INTERNAL_ERROR = (
+    "Something went wrong on the server ({kind}); the details are in the server log."
+    " · حدث خطأ في الخادم."
+)
+SUMMARY_QUESTION = {"ar": "ملخص", "en": "Summary"}
+SCROLL_TO_MARK_JS = "() => { window.newsAssistant && window.newsAssistant.revealCited(); }"
+REVEAL_QUESTION_JS = (
+    "() => { window.newsAssistant && window.newsAssistant.revealLatestQuestion(); }"
+)
+STREAM_INTERVAL_S = 0.05
+ChatMessages = list[dict[str, str]]
+PROGRESS = gr.Progress()  # a gr.Progress default makes Gradio pass a live progress bar
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of a session: the question and its answer, error, or partial text."""
+
+    question: str
+    answer: Answer | None = None
+    error: str | None = None
+    partial: str = ""
+
+
+def chat_messages(turns: list[Turn]) -> ChatMessages:
+    """The Chatbot's ``[{"role", "content"}]`` list, every content escaped HTML."""
+    messages: ChatMessages = []
+    for turn in turns:
+        messages.append({"role": "user", "content": render_question(turn.question)})
+        if turn.error is not None:
+            content = render_error(turn.error)
+        elif turn.answer is not None:
+            content = render_answer(turn.answer)
+        else:
+            content = render_streaming(turn.partial)
+        messages.append({"role": "assistant", "content": content})
+    return messages
+
+
+def assistant_history(turns: list[Turn]) -> History:
+    """(question, answer text) pairs of the answered turns, for follow-up questions."""
+    return [(t.question, t.answer.text) for t in turns if t.answer is not None]
+
+
+def parse_cite_request(request: str | None) -> tuple[str, int | None, int | None] | None:
+    """``"source|start|end|nonce"`` from the page script → (source, start, end), or None.
+
+    >>> parse_cite_request("a|b.txt|3|9|171"), parse_cite_request("b.txt|||5")
+    (('a|b.txt', 3, 9), ('b.txt', None, None))
+    """
+    parts = (request or "").rsplit("|", 3)
+    if len(parts) != 4 or not parts[0]:
+        return None
+    source, start, end, _nonce = parts
+    if start.isdigit() and end.isdigit():
+        return source, int(start), int(end)
+    return source, None, None
+
+
+def uploaded_paths(files: Any) -> list[Path]:
+    """Paths of what ``gr.File`` delivered: path strings (Gradio 6), or file objects with
+    ``.path`` (FileData) or ``.name`` (a temp file), one or a list."""
+    if not files:
+        return []
+    items = files if isinstance(files, list | tuple) else [files]
+    paths = []
+    for item in items:
+        if isinstance(item, str | os.PathLike):
+            paths.append(Path(item))
+        else:
+            paths.append(Path(getattr(item, "path", None) or getattr(item, "name", "")))
+    return paths
+
+
+def _shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _internal_error(exc: Exception) -> str:
+    """Log an unexpected exception with its traceback; a short message for the page."""
+    log.exception("web handler failed")
+    return INTERNAL_ERROR.format(kind=type(exc).__name__)
+
+
+def report_html(report: IngestReport, refused: list[str]) -> str:
+    """The outcome of an upload or re-index: what was added, what was refused and why."""
+    lines = [f'<p class="ingest-summary">{report.summary()}</p>']
+    for label, names in (
+        ("Added", report.added),
+        ("Updated", report.updated),
+        ("Removed", report.removed),
+    ):
+        if names:
+            isolated = ", ".join(f'<span class="fname" dir="ltr">{escape(n)}</span>' for n in names)
+            lines.append(f'<div class="info-msg" dir="ltr">{label}: {isolated}</div>')
+    lines.extend(render_error(message) for message in [*refused, *report.skipped])
+    lines.extend(render_info(note) for note in report.notes)
+    return f'<div class="ingest-report">{"".join(lines)}</div>'
+
+
+class WebHandlers:
+    """The page's event handlers as plain methods over one shared :class:`Assistant`."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        """Handlers over ``assistant``, shared by every session (it is safe for reads)."""
+        self.assistant = assistant
+
+    def respond(
+        self, message: str | None, turns: list[Turn] | None
+    ) -> Iterator[tuple[ChatMessages, list[Turn], str, str]]:
+        """Stream the answer to ``message``: yields (chat messages, turns, input box, status).
+
+        ``turns`` is this session's conversation (``gr.State``). Every update carries a
+        new list of immutable turns, so neither sessions nor earlier updates share state.
+        An empty question only sets the status line.
+        """
+        done = list(turns or [])
+        if not (message or "").strip():
+            yield chat_messages(done), done, message or "", render_error(EMPTY_QUESTION)
+            return
+        for turn in self._answer(Turn(question=message or ""), assistant_history(done)):
+            current = [*done, turn]
+            yield chat_messages(current), current, "", ""
+
+    def _answer(self, turn: Turn, history: History) -> Iterator[Turn]:
+        """``turn`` as it grows: unanswered, with streamed text (at most one update per
+        ``STREAM_INTERVAL_S``, so a long conversation is not re-rendered per token), then
+        answered or failed with a message. Never raises."""
+        yield turn
+        last_update = 0.0
+        try:
+            for event in self.assistant.ask_stream(turn.question, history):
+                if isinstance(event, Answer):
+                    turn = replace(turn, answer=event)
+                    continue
+                turn = replace(turn, partial=turn.partial + event)
+                if time.monotonic() - last_update >= STREAM_INTERVAL_S:
+                    last_update = time.monotonic()
+                    yield turn
+        except UserError as exc:
+            turn = replace(turn, error=str(exc))
+        except Exception as exc:  # the page must show a message, never hang
+            turn = replace(turn, error=_internal_error(exc))
+        if turn.answer is None and turn.error is None:
+            turn = replace(turn, error=INTERNAL_ERROR.format(kind="no answer"))
+        yield turn
+
+    def clear(self) -> tuple[ChatMessages, list[Turn], str, str, str]:
+        """A fresh conversation: empty chat, history, input, status and viewer."""
+        return [], [], "", "", VIEWER_PLACEHOLDER
+
+    def show_source(self, source: str, start: int | None = None, end: int | None = None) -> str:
+        """The viewer HTML for an *indexed* article, ``[start:end]`` highlighted.
+
+        Any other name (``../../etc/passwd``, a deleted file) gives a refusal, not a file.
+        """
+        try:
+            article = self.assistant.article(str(source))
+        except UserError as exc:
+            return render_viewer_error(str(exc))
+        except Exception as exc:
+            return render_viewer_error(_internal_error(exc))
+        if start is not None and end is not None and not 0 <= start < end <= len(article.original):
+            bad = render_error(
+                f"The cited range {start}–{end} is outside {article.source}; showing the whole article."
+            )
+            return bad + render_source(article)
+        return render_source(article, start, end)
+
+    def open_citation(self, request: str | None) -> str:
+        """Handle the hidden textbox the page script fills when a citation is clicked."""
+        parsed = parse_cite_request(request)
+        if parsed is None:
+            return VIEWER_PLACEHOLDER
+        return self.show_source(*parsed)
+
+    def summarise(self, sources: list[str] | None, topic: str | None, language: str = "ar") -> str:
+        """A cited summary of the chosen articles (all when none), optionally on ``topic``."""
+        topic = (topic or "").strip() or None
+        question = " ".join(filter(None, [SUMMARY_QUESTION.get(language, "Summary"), topic]))
+        try:
+            answer = self.assistant.summarize(list(sources or []) or None, topic, question=question)
+        except UserError as exc:
+            return render_error(str(exc))
+        except Exception as exc:
+            return render_error(_internal_error(exc))
+        return f'<div class="summary-result">{render_answer(answer)}</div>'
+
+    def library(self) -> str:
+        """The library table of indexed articles."""
+        return render_library(self.assistant.articles())
+
+    def article_choices(self) -> list[tuple[str, str]]:
+        """(label, source) pairs for the summaries picker: "file · title", the title
+        bidi-isolated (U+2068…U+2069) so an Arabic title cannot scramble the file name."""
+        rows = self.assistant.articles()
+        return [
+            (f"{r['source']} · \u2068{_shorten(str(r['title']), 70)}\u2069", str(r["source"]))
+            for r in rows
+        ]
+
+    def picker(self) -> Any:
+        """An update refreshing the summaries picker's choices (others may have uploaded)."""
+        return gr.update(choices=self.article_choices())
+
+    def banner(self) -> str:
+        """The mode banner: active embedder and LLM, how to enable others."""
+        status = self.assistant.status()
+        return render_mode(
+            self.assistant.mode,
+            status["articles"],
+            status["chunks"],
+            status.get("embedder_fallback"),
+        )
+
+    def page(self) -> tuple[str, str, Any]:
+        """Fresh banner, library and article picker for each page load."""
+        return self.banner(), self.library(), self.picker()
+
+    def _after_ingest(self, outcome: str) -> tuple[str, str, Any, str]:
+        """Outputs after an upload or re-index: report, library, picker, banner."""
+        return outcome, self.library(), self.picker(), self.banner()
+
+    def upload(
+        self, files: Any, progress: Callable | None = PROGRESS
+    ) -> tuple[str, str, Any, str, None]:
+        """Copy uploaded ``.txt`` articles into the library and index them incrementally.
+
+        Returns (report HTML, library, picker update, banner, cleared file input). Refused
+        files get a message each; the rest of the library is untouched.
+        """
+        paths = uploaded_paths(files)
+        if not paths:
+            return (
+                *self._after_ingest(render_info("Choose one or more .txt articles to upload.")),
+                None,
+            )
+        if progress is not None:
+            progress((0, len(paths)), desc=f"Indexing {len(paths)} file(s)", unit="files")
+        try:
+            report, refused = self.assistant.add_files(
+                paths, progress=_progress_callback(progress, "Indexing")
+            )
+            outcome = report_html(report, refused)
+        except UserError as exc:
+            outcome = render_error(str(exc))
+        except OSError as exc:  # e.g. the articles folder is read-only or the disk is full
+            outcome = render_error(
+                f"Cannot copy the files into the articles folder: {exc.strerror or exc}"
+            )
+        except Exception as exc:
+            outcome = render_error(_internal_error(exc))
+        return (*self._after_ingest(outcome), None)
+
+    def reindex(self, progress: Callable | None = PROGRESS) -> tuple[str, str, Any, str]:
+        """Re-scan the articles folder (added, changed, deleted files) and update the index."""
+        try:
+            report = self.assistant.reindex(progress=_progress_callback(progress, "Re-indexing"))
+            outcome = report_html(report, [])
+        except UserError as exc:
+            outcome = render_error(str(exc))
+        except Exception as exc:
+            outcome = render_error(_internal_error(exc))
+        return self._after_ingest(outcome)
+
+
+def _progress_callback(
+    progress: Callable | None, verb: str
+) -> Callable[[int, int, str], None] | None:
+    """Adapt ingestion's ``(done, total, filename)`` callback to ``gr.Progress``."""
+    if progress is None:
+        return None
+
+    def update(done: int, total: int, name: str) -> None:
+        """Forward one ingestion step to the progress bar."""
+        progress((done, total), desc=f"{verb} {name}", unit="files")
+
+    return update
+
+
+HEADER_HTML = (
+    '<div class="app-header"><h1>Arabic News Assistant <span class="ar" dir="rtl">· مساعد الأخبار العربية</span></h1>'
+    "<p>Ask in Arabic or English; every answer cites the articles it quotes. "
+    '<span dir="rtl">اسأل بالعربية أو بالإنجليزية؛ كل إجابة تستشهد بالمقالات.</span></p></div>'
+)
+LIBRARY_HELP = (
+    "Uploaded files are copied into the articles folder and indexed incrementally; a file that "
+    "cannot be read is refused with a reason and nothing else changes. Click a title to read it."
+)
+CHAT_PLACEHOLDER = (
+    '<div class="chat-placeholder"><p><b>Ask a question about the articles</b></p>'
+    '<p dir="rtl"><b>اطرح سؤالاً عن المقالات</b></p>'
+    "<p>Answers cite their sources as [1], [2] … — click one to read it in its article.</p></div>"
+)
+
+
+def _chatbot() -> gr.Chatbot:
+    """The conversation: our escaped HTML messages, sanitised again by Gradio, no LaTeX."""
+    return gr.Chatbot(
+        value=[],
+        elem_id="chat",
+        height="60vh",
+        min_height=360,
+        show_label=False,
+        placeholder=CHAT_PLACEHOLDER,
+        latex_delimiters=[],
+        buttons=[],
+        sanitize_html=True,
+        layout="bubble",
+    )
+
+
+def _chat_tab(handlers: WebHandlers, turns: gr.State) -> dict[str, Any]:
+    """The chat: conversation, question box, examples, clear button; returns its parts."""
+    chatbot = _chatbot()
+    with gr.Row(equal_height=True, elem_id="ask-row"):
+        question = gr.Textbox(
+            show_label=False,
+            placeholder="Ask in Arabic or English… · اسأل بالعربية أو بالإنجليزية…",
+            lines=1,
+            max_lines=6,
+            scale=6,
+            elem_id="question",
+            elem_classes=["auto-dir"],
+            autofocus=True,
+        )
+        ask = gr.Button("Ask · اسأل", variant="primary", scale=1, min_width=110, elem_id="ask")
+    status = gr.HTML("", elem_id="chat-status")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=4):
+            gr.Examples(EXAMPLES, inputs=[question], label="Examples · أمثلة", examples_per_page=8)
+        clear = gr.Button(
+            "New conversation · محادثة جديدة",
+            size="sm",
+            variant="secondary",
+            elem_id="clear",
+            scale=1,
+            min_width=230,
+        )
+    ask_args = {
+        "fn": handlers.respond,
+        "inputs": [question, turns],
+        "outputs": [chatbot, turns, question, status],
+    }
+    for event, name in ((question.submit, "ask"), (ask.click, False)):
+        event(**ask_args, show_progress="minimal", api_name=name).then(
+            None, None, None, js=REVEAL_QUESTION_JS
+        )
+    return {"chatbot": chatbot, "question": question, "status": status, "clear": clear}
+
+
+def _summaries_tab(handlers: WebHandlers) -> gr.Dropdown:
+    """Pick articles and/or a topic, get a cited summary; returns the article picker."""
+    gr.Markdown(
+        "Summarise one or more articles (none chosen = all of them), optionally about a topic."
+    )
+    picked = gr.Dropdown(
+        choices=handlers.article_choices(),
+        multiselect=True,
+        label="Articles · المقالات (leave empty for all)",
+        elem_id="summary-articles",
+    )
+    with gr.Row():
+        topic = gr.Textbox(
+            label="Topic (optional) · الموضوع",
+            scale=3,
+            elem_id="summary-topic",
+            elem_classes=["auto-dir"],
+        )
+        language = gr.Radio(
+            [("العربية", "ar"), ("English", "en")],
+            value="ar",
+            label="Summary language · لغة الملخص",
+            scale=2,
+        )
+    run = gr.Button("Summarise · لخّص", variant="primary", elem_id="summarise")
+    result = gr.HTML("", elem_id="summary-result")
+    for event, name in ((run.click, "summarise"), (topic.submit, False)):
+        event(
+            handlers.summarise,
+            [picked, topic, language],
+            result,
+            show_progress="minimal",
+            api_name=name,
+        )
+    return picked
+
+
+def _library_tab(handlers: WebHandlers) -> dict[str, Any]:
+    """The uploader, the re-index button, the report, then the table of articles."""
+    with gr.Row(equal_height=True):
+        files = gr.File(
+            file_count="multiple",
+            file_types=[".txt"],
+            label="Add .txt articles (indexed at once) · أضف مقالات",
+            elem_id="upload",
+            height=120,
+            scale=3,
+        )
+        with gr.Column(scale=2, min_width=220):
+            gr.Markdown(LIBRARY_HELP, elem_classes=["library-help"])
+            reindex = gr.Button(
+                "Re-index the articles folder · إعادة الفهرسة", size="sm", elem_id="reindex"
+            )
+    report = gr.HTML("", elem_id="ingest-report")
+    library = gr.HTML(handlers.library(), elem_id="library")
+    return {"library": library, "files": files, "report": report, "reindex": reindex}
+
+
+def _wire_library(
+    handlers: WebHandlers, lib: dict[str, Any], picked: gr.Dropdown, banner: gr.HTML
+) -> None:
+    """Upload and re-index events; both are serialised (one index writer at a time)."""
+    outputs = [lib["report"], lib["library"], picked, banner]
+    write = {"concurrency_limit": 1, "concurrency_id": "index-writer"}
+    lib["files"].upload(
+        handlers.upload, lib["files"], [*outputs, lib["files"]], api_name="upload", **write
+    )
+    lib["reindex"].click(handlers.reindex, None, outputs, api_name="reindex", **write)
+
+
+def build_app(assistant: Assistant) -> gr.Blocks:
+    """The whole page over ``assistant``; launch it with :func:`launch_options`."""
+    handlers = WebHandlers(assistant)
+    with gr.Blocks(
+        title="Arabic News Assistant · مساعد الأخبار", analytics_enabled=False, fill_width=True
+    ) as demo:
+        turns = gr.State([])
+        gr.HTML(HEADER_HTML)
+        banner = gr.HTML(handlers.banner(), elem_id="mode-banner")
+        with gr.Row(equal_height=False, elem_id="main-row"):
+            with gr.Column(scale=3, min_width=320), gr.Tabs(elem_id="tabs"):
+                with gr.Tab("Chat · المحادثة", id="chat-tab"):
+                    chat = _chat_tab(handlers, turns)
+                with gr.Tab("Summaries · الملخصات", id="summaries-tab") as summaries_tab:
+                    picked = _summaries_tab(handlers)
+                with gr.Tab("Library · المكتبة", id="library-tab") as library_tab:
+                    lib = _library_tab(handlers)
+            with gr.Column(scale=2, min_width=300, elem_id="viewer-column"):
+                viewer = gr.HTML(VIEWER_PLACEHOLDER, elem_id="source-viewer")
+        cite_request = gr.Textbox(visible="hidden", elem_id="cite-request")
+        _wire_library(handlers, lib, picked, banner)
+        clear_outputs = [chat["chatbot"], turns, chat["question"], chat["status"], viewer]
+        chat["clear"].click(handlers.clear, None, clear_outputs, api_name=False)
+        chat["chatbot"].clear(handlers.clear, None, clear_outputs, api_name=False)  # its trash icon
+        cite_request.change(
+            handlers.open_citation, cite_request, viewer, show_progress="hidden", api_name="source"
+        ).then(None, None, None, js=SCROLL_TO_MARK_JS)
+        library_tab.select(handlers.library, None, lib["library"], api_name=False)
+        summaries_tab.select(handlers.picker, None, picked, api_name=False)
+        demo.load(handlers.page, None, [banner, lib["library"], picked], api_name=False)
+    demo.queue(default_concurrency_limit=8)
+    return demo
+
+
+def _static(name: str) -> str:
+    """The text of ``assistant/static/<name>`` (the page's CSS and script)."""
+    return (STATIC_DIR / name).read_text(encoding="utf-8")
+
+
+def page_theme() -> gr.themes.Base:
+    """Local Noto fonts (Arabic first) so nothing is fetched from Google Fonts."""
+    return gr.themes.Soft(primary_hue="teal", neutral_hue="slate", font=FONTS, font_mono=MONO_FONTS)
+
+
+def parse_auth(auth: str | None) -> tuple[str, str] | None:
+    """``"user:password"`` → ``("user", "password")``; None when unset; UserError when malformed."""
+    if not auth:
+        return None
+    user, sep, password = auth.partition(":")
+    if not sep or not user or not password:
+        raise UserError("ASSISTANT_AUTH must look like user:password")
+    return user, password
+
+
+def launch_options(settings: Settings) -> dict[str, Any]:
+    """Safe ``launch()`` arguments: no share link, no SSR node server, local fonts, our
+    CSS and script, optional password, uploads capped at the article size limit."""
+    return {
+        "share": False,
+        "ssr_mode": False,
+        "auth": parse_auth(settings.auth),
+        "auth_message": "Arabic News Assistant · مساعد الأخبار",
+        "theme": page_theme(),
+        "css": _static("web.css"),
+        "head": f"<script>{_static('web.js')}</script>",
+        "max_file_size": int(settings.max_file_bytes),
+        "show_error": False,
+    }
