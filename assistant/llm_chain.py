@@ -373,6 +373,25 @@ def rewrite_followup(
     return _clean_rewrite(output, question)
 
 
+def translate_inputs(question: str) -> dict[str, str]:
+    """The variables of ``prompts/translate_query.txt``."""
+    return {"question": _one_line(question)}
+
+
+def translate_query(llm: BaseChatModel, question: str, settings: Settings | None = None) -> str:
+    """An Arabic search line for an English ``question`` (terms and name spellings), used
+    to widen BM25 over Arabic articles when an LLM is configured; ``""`` when the output is
+    not Arabic. Raises :class:`BackendError`.
+
+    The line only steers retrieval: answers are still built and verified from passages.
+    """
+    with _backend_errors(settings):
+        output = _chain("translate_query", llm).invoke(translate_inputs(question))
+    line = next((x.strip() for x in _THINK_RE.sub("", output).splitlines() if x.strip()), "")
+    arabic = sum("\u0600" <= ch <= "\u06ff" for ch in line)
+    return line[:500] if arabic >= max(3, len(line) // 3) else ""
+
+
 def _topic(topic: str | None) -> str:
     """The topic line of the summary prompts; no topic means the articles' main points."""
     return (topic or "").strip() or "the main points of the articles (no particular topic)"

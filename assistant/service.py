@@ -102,8 +102,21 @@ class Assistant:
         with self._store_errors():
             if self.index.is_empty():
                 raise UserError("The index is empty: run `python -m assistant ingest` first.")
+            translation = self._translation(question)
             with self._lock:
-                return retrieve(self.index, question, self.settings.top_k)
+                return retrieve(self.index, question, self.settings.top_k, translation)
+
+    def _translation(self, question: str) -> str:
+        """With an LLM, an Arabic search line for an English question ("" otherwise)."""
+        if self.llm is None or detect_language(question) != "en":
+            return ""
+        from assistant.llm_chain import translate_query
+
+        try:
+            return translate_query(self.llm, question, self.settings)
+        except BackendError as exc:
+            log.warning("query translation failed, using the lexicon bridge only: %s", exc)
+            return ""
 
     @contextlib.contextmanager
     def _store_errors(self) -> Iterator[None]:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from assistant.citations import ABSTAIN_TOKEN
-from assistant.llm_chain import answer_inputs, map_inputs, reduce_inputs, rewrite_inputs
+from assistant.llm_chain import (
+    answer_inputs,
+    map_inputs,
+    reduce_inputs,
+    rewrite_inputs,
+    translate_inputs,
+)
 from assistant.models import Chunk
 from assistant.prompts import (
     PromptError,
@@ -30,6 +36,7 @@ def chain_values() -> dict[str, dict[str, str]]:
         "summarize_map": map_inputs("[1] (source: 000_x.txt)\nنص", "الاجتماع", "ar"),
         "summarize_reduce": reduce_inputs("Met [1: «نص ما»]", None, "en"),
         "rewrite_followup": rewrite_inputs("وماذا قال؟", [("من التقى؟", "لافروف")]),
+        "translate_query": translate_inputs("What did Wang Yi say about Ukraine?"),
     }
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.retrieval import retrieve
 from assistant.service import Assistant
 from assistant.settings import Settings
 from tests.fake_openai_server import FakeLLMServer
@@ -44,9 +45,12 @@ def make(store: tuple[Path, Path], server: FakeLLMServer, timeout: float = 10.0)
     return Assistant.from_settings(settings, auto_ingest=False)
 
 
+SEARCH_LINE = "ماذا قال وانغ يي عن أوكرانيا وانج يي"
+
+
 def test_a_verified_llm_answer_keeps_its_citation_with_true_file_offsets(store) -> None:
     reply = f"Wang Yi said China will keep an independent and fair position [1: «{QUOTE}»]"
-    with FakeLLMServer([reply]) as server:
+    with FakeLLMServer([SEARCH_LINE, reply]) as server:
         answer = make(store, server).ask("What did Wang Yi say about Ukraine?")
     assert not answer.abstained
     assert answer.mode.llm.startswith("openai")
@@ -58,9 +62,32 @@ def test_a_verified_llm_answer_keeps_its_citation_with_true_file_offsets(store) 
     assert "[1]" in answer.text and "independent" in answer.text
 
 
+def test_an_english_question_is_translated_by_the_model_into_arabic_search_terms(store) -> None:
+    reply = f"Wang Yi said China will keep an independent and fair position [1: «{QUOTE}»]"
+    line = "موقف مستقل وعادل ومحادثات السلام"
+    question = "Tell me more, please."
+    with FakeLLMServer([line, reply]) as server:
+        assistant = make(store, server)
+        answer = assistant.ask(question)
+        first_prompt = str(server.requests[0])
+    _, without = retrieve(assistant.index, question, 6)
+    assert "Arabic search line" in first_prompt
+    assert answer.retrieved[0].chunk.source == "004_86293efd93ced441.txt"
+    assert not without or without[0].chunk.source != "004_86293efd93ced441.txt"
+
+
+def test_a_translation_that_is_not_arabic_is_ignored(store) -> None:
+    from assistant.llm import make_llm
+    from assistant.llm_chain import translate_query
+
+    with FakeLLMServer(["I cannot help with that."]) as server:
+        llm = make_llm(make(store, server).settings)
+        assert translate_query(llm, "What did Wang Yi say?") == ""
+
+
 def test_a_fabricated_quote_is_removed_and_noted_never_shown_as_supported(store) -> None:
     reply = "Wang Yi said China will send troops [1: «الصين سترسل قوات إلى أوكرانيا فوراً»]"
-    with FakeLLMServer([reply]) as server:
+    with FakeLLMServer([SEARCH_LINE, reply]) as server:
         answer = make(store, server).ask("What did Wang Yi say about Ukraine?")
     assert "troops" not in answer.text
     assert answer.citations == ()
@@ -78,7 +105,7 @@ def test_a_model_that_abstains_gives_the_honest_answer_in_the_question_language(
 def test_a_follow_up_is_rewritten_by_the_model_before_retrieval(store) -> None:
     rewrite = "What did Lavrov say about security in Eurasia?"
     reply = "Lavrov spoke [1: «اتفقنا أنا وأصدقائي الصينيين على بدء حوار»]"
-    with FakeLLMServer([rewrite, reply]) as server:
+    with FakeLLMServer([rewrite, "لافروف أمن أوراسيا", reply]) as server:
         answer = make(store, server).ask("And Lavrov?", history=[("What did Wang Yi say?", "...")])
         first_prompt = str(server.requests[0])
     assert "What did Wang Yi say?" in first_prompt
