@@ -233,7 +233,8 @@ class Assistant:
         if topic:
             analysis, retrieved = self._retrieve(topic)
             topic_terms = set(analysis.terms)
-            chosen = sorted({r.chunk.source for r in retrieved[:4]} & (set(sources) if sources else known))
+            allowed = set(sources) if sources else known
+            chosen = topic_sources([r for r in retrieved if r.chunk.source in allowed])
         else:
             chosen = sorted(sources or known)
         with self._store_errors():
@@ -344,6 +345,16 @@ class Assistant:
             "tokens": get_token_counter(self.settings).name,
             "embedder_fallback": FALLBACK_REASONS[-1] if FALLBACK_REASONS else None,
         }
+
+
+def topic_sources(retrieved: list[Retrieved], limit: int = 3, relative: float = 0.6) -> list[str]:
+    """Articles a topic summary draws on: those with a passage scoring at least ``relative``
+    of the best passage, at most ``limit`` (a topic in one article stays in that article)."""
+    if not retrieved:
+        return []
+    best = retrieved[0].score
+    strong = [r.chunk.source for r in retrieved if r.score >= relative * best]
+    return sorted(dict.fromkeys(strong))[:limit] if len(set(strong)) <= limit else list(dict.fromkeys(strong))[:limit]
 
 
 def safe_filename(name: str) -> str:

@@ -20,7 +20,9 @@ from assistant.models import Article, Chunk, Span
 
 CountTokens = Callable[[str], int]
 
-_SENTENCE_END = re.compile(r"(?:\.{2,}|…|[.!?؟])[\"'”»)\]]*(?=\s)|\n+")
+# A sentence ends at . ! ? ؟ … or "..." (not at "..", which Arabic news uses as a dash:
+# "لافروف في الصين.. مباحثات", "شي جين بينغ.. كان"), plus closing quotes, before a space.
+_SENTENCE_END = re.compile(r"(?:\.{3,}|…|(?<!\.)\.(?!\.)|[!?؟])[\"'”»)\]]*(?=\s)|\n+")
 _CLAUSE_END = re.compile(r"[،؛,;:](?=\s)")
 
 

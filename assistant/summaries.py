@@ -22,7 +22,9 @@ SUMMARY_INTRO = {
     "ar": "ملخص مقتبس من {what} (وضع دون نموذج لغوي: الجمل التالية مقتبسة حرفياً من المصادر):",
 }
 _SUMMARY_RE = re.compile(
-    r"^\s*(please\s+)?(summari[sz]e|summary of|give me a summary of|sum up)\b|^\s*(لخص|لخّص|ملخص|تلخيص|اختصر)",
+    r"^\s*(please\s+)?(summari[sz]e|sum up|give( me)? (a |an )?(short |brief )?(summary|overview) of)\b"
+    r"|^\s*(can you |could you )?(write |provide )?(a |an )?(short |brief )?(summary|overview) of\b"
+    r"|^\s*(من فضلك\s+)?((قدم|قدّم|اعط|أعط|أعطني|اعطني|اكتب) ملخصا?ً?|لخّص|لخص|ملخص|تلخيص|اختصر)",
     re.IGNORECASE,
 )
 MIN_SENTENCE_CHARS = 40
