@@ -77,9 +77,7 @@ def score_sentences(
         text = chunk.text[span.start - chunk.start : span.end - chunk.start]
         score = coverage(analysis, text, names.get(chunk.source, [])) + 0.15 / (1 + rank)
         if analysis.speakers and analysis.wants_statement:
-            score += 0.5 * max(
-                speaker_score(text, s, names.get(chunk.source, [])) for s in analysis.speakers
-            )
+            score += 0.5 * speaker_score(text, analysis.speakers[0], names.get(chunk.source, []))
         scored.append(Sentence(chunk, span, text, score, rank))
     return scored
 

@@ -233,7 +233,7 @@ def statement_score(analysis: QueryAnalysis, text: str, names: list[str]) -> flo
     best = 0.0
     for span in sentence_spans(text, Span(0, len(text)), 10**9, len):
         sentence = text[span.start : span.end]
-        who = max(speaker_score(sentence, s, names) for s in analysis.speakers)
+        who = speaker_score(sentence, analysis.speakers[0], names)  # the one asked about
         if who == 0.0:
             continue
         terms = set(analyse(sentence))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.arabic import normalize
+from assistant.arabic import detect_language, normalize
 
 
 @dataclass(frozen=True)
@@ -53,25 +53,44 @@ _SPEECH_VERB_RE = re.compile(
 )
 SPEECH_WORDS_EN = re.compile(
     r"\b(say|said|says|saying|tell|told|state|stated|stress|stressed|claim|claimed|describe|described|"
-    r"call|called|view|views|position|stance|think|thinks|according|remarks?|comment\w*|pledge\w*|"
+    r"called|view|views|position|stance|think|thinks|according|remarks?|comment\w*|pledge\w*|"
     r"promise\w*|thank\w*|express\w*|warn\w*)\b",
     re.IGNORECASE,
 )
 SPEECH_WORDS_AR = re.compile(r"(قال|يقول|صرح|اكد|موقف|راي|تصريح|وصف|اعتبر|شكر|تعهد|اعرب|كشف|دعا)")
 
 
+def _mentions(speaker: Speaker, norm: str) -> list[int]:
+    """Positions in normalised ``norm`` where ``speaker`` is named (English or Arabic)."""
+    spots = [m.start() for n in speaker.english for m in re.finditer(rf"\b{re.escape(n)}\b", norm)]
+    return spots + [m.start() for n in speaker.arabic if len(n) > 2 for m in re.finditer(re.escape(normalize(n)), norm)]
+
+
 def speakers_in_question(question: str) -> list[Speaker]:
-    """Speakers named in ``question`` (English or Arabic name forms), longest match first."""
-    lowered = question.lower()
+    """Speakers named in ``question``; the one asked about comes first: the subject of the
+    speech word, which precedes it in English ("What did Wang Yi tell Lavrov") and follows
+    it in Arabic ("ماذا قال لافروف … وانغ يي"); otherwise the first named.
+
+    >>> [s.key for s in speakers_in_question("In a call with Lavrov, what did Wang Yi tell him?")]
+    ['wang_yi', 'lavrov']
+    >>> [s.key for s in speakers_in_question("ماذا قال لافروف خلال لقائه وانغ يي؟")]
+    ['lavrov', 'wang_yi']
+    """
     norm = normalize(question)
+    speech = SPEECH_WORDS_EN.search(norm) or SPEECH_WORDS_AR.search(norm)
+    english = detect_language(question) == "en"
     found = []
-    for speaker in SPEAKERS:
-        english = any(re.search(rf"\b{re.escape(n)}\b", lowered) for n in speaker.english)
-        arabic = any(normalize(n) in norm for n in speaker.arabic if len(n) > 2)
-        if english or arabic:
-            found.append(speaker)
-    # "wang" alone must not also select Qin etc.; drop speakers whose names are inside another's.
-    return found
+    for i, speaker in enumerate(SPEAKERS):
+        spots = _mentions(speaker, norm)
+        if not spots:
+            continue
+        rank = min(spots)
+        if speech:
+            at = speech.start()
+            subject = [at - p for p in spots if p < at] if english else [p - at for p in spots if p > at]
+            rank = min(subject) if subject else len(norm) + min(spots)
+        found.append((rank, i, speaker))
+    return [item[-1] for item in sorted(found, key=lambda item: item[:2])]
 
 
 def asks_for_statement(question: str) -> bool:
