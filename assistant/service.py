@@ -31,7 +31,8 @@ from assistant.summaries import is_summary_request, summarise_articles, summary_
 
 log = logging.getLogger(__name__)
 History = list[tuple[str, str]]
-MAX_NAME_BYTES = 240  # file systems allow 255 bytes per name; Arabic letters take 2
+MAX_NAME_BYTES = 240
+TOPIC_RELATIVE_COVERAGE = 0.8  # file systems allow 255 bytes per name; Arabic letters take 2
 _BIDI_AND_CONTROL = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _FOLLOW_UP = re.compile(r"^\s*(and\b|what about\b|how about\b|also\b|وماذا|ماذا عن|وما\b|وهل\b)", re.IGNORECASE)
 _PRONOUNS = re.compile(r"\b(he|she|they|him|her|them|it|his|their)\b|(^|\s)(هو|هي|هم|عنه|عنها)(\s|$)", re.IGNORECASE)
@@ -234,7 +235,7 @@ class Assistant:
             analysis, retrieved = self._retrieve(topic)
             topic_terms = set(analysis.terms)
             allowed = set(sources) if sources else known
-            chosen = topic_sources([r for r in retrieved if r.chunk.source in allowed])
+            chosen = topic_sources(analysis, [r for r in retrieved if r.chunk.source in allowed], self._names())
         else:
             chosen = sorted(sources or known)
         with self._store_errors():
@@ -347,14 +348,24 @@ class Assistant:
         }
 
 
-def topic_sources(retrieved: list[Retrieved], limit: int = 3, relative: float = 0.6) -> list[str]:
-    """Articles a topic summary draws on: those with a passage scoring at least ``relative``
-    of the best passage, at most ``limit`` (a topic in one article stays in that article)."""
-    if not retrieved:
+def topic_sources(
+    analysis: QueryAnalysis, retrieved: list[Retrieved], names: dict[str, list[str]], limit: int = 3
+) -> list[str]:
+    """Articles a topic summary draws on, best first: those whose best passage covers at
+    least ``TOPIC_RELATIVE_COVERAGE`` of what the top passage covers, at most ``limit``,
+    so a topic that one article is about stays in that article.
+    (Fused rank scores are too flat to separate articles; question coverage is not.)"""
+    from assistant.extractive import coverage
+
+    best: dict[str, float] = {}
+    for item in retrieved:
+        value = coverage(analysis, item.chunk.text, names.get(item.chunk.source, []))
+        best[item.chunk.source] = max(best.get(item.chunk.source, 0.0), value)
+    if not best:
         return []
-    best = retrieved[0].score
-    strong = [r.chunk.source for r in retrieved if r.score >= relative * best]
-    return sorted(dict.fromkeys(strong))[:limit] if len(set(strong)) <= limit else list(dict.fromkeys(strong))[:limit]
+    top = max(best.values())
+    strong = [s for s in dict.fromkeys(r.chunk.source for r in retrieved) if best[s] >= TOPIC_RELATIVE_COVERAGE * top]
+    return strong[:limit]
 
 
 def safe_filename(name: str) -> str:

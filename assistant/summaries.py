@@ -75,10 +75,11 @@ def central_sentences(chunks: list[Chunk], limit: int, topic_terms: set[str] | N
 def summarise_articles(
     chunks_by_source: dict[str, list[Chunk]], language: str, topic_terms: set[str] | None = None
 ) -> tuple[str, tuple[Citation, ...]]:
-    """Extractive summary of each article, in order; fewer sentences each when many."""
+    """Extractive summary of each article, in the order given (the caller's: by relevance
+    for a topic, by file name otherwise); fewer sentences each when many."""
     per_article = max(2, 6 // max(1, len(chunks_by_source))) if len(chunks_by_source) > 1 else 4
     chosen: list[Sentence] = []
-    for source in sorted(chunks_by_source):
+    for source in chunks_by_source:
         chosen.extend(central_sentences(chunks_by_source[source], per_article, topic_terms))
     citations = cite(chosen)
     what = _what(language, list(chunks_by_source))
