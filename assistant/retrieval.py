@@ -76,6 +76,7 @@ class QueryAnalysis:
     slots: list[frozenset[str]] = field(default_factory=list)
     untranslated: list[str] = field(default_factory=list)
     slot_weights: list[float] = field(default_factory=list)
+    untranslated_weight: float = UNTRANSLATED_WEIGHT
 
     @property
     def name_terms(self) -> set[str]:
@@ -93,11 +94,11 @@ class QueryAnalysis:
         Each topic slot (a set of alternative terms) weighs the IDF of its rarest term
         (rare topics like "Taiwan" count most; a topic absent from the whole index weighs
         most of all), each named speaker weighs ``SPEAKER_SLOT_WEIGHT``, and untranslated
-        English words are slots worth ``UNTRANSLATED_WEIGHT`` that can never be filled.
+        English words are slots worth ``untranslated_weight`` that can never be filled.
         """
         weights = self.slot_weights or [1.0] * len(self.slots)
         speakers = SPEAKER_SLOT_WEIGHT * len(self.speakers)
-        total = sum(weights) + speakers + UNTRANSLATED_WEIGHT * len(self.untranslated)
+        total = sum(weights) + speakers + self.untranslated_weight * len(self.untranslated)
         if total == 0:
             return 0.0
         filled = sum(w for slot, w in zip(self.slots, weights, strict=True) if slot & text_terms)
@@ -106,6 +107,9 @@ class QueryAnalysis:
     def weigh_slots(self, idf: Callable[[str], float]) -> None:
         """Set ``slot_weights``: each slot weighs the IDF of its rarest term."""
         self.slot_weights = [max(idf(t) for t in slot) for slot in self.slots]
+        # A word the bridge could not translate cannot be found in the Arabic index: it
+        # weighs like a term the index has never seen (what "moon" is to these articles).
+        self.untranslated_weight = idf("\x00unseen")
 
 
 def _is_topic(term: str, names: set[str]) -> bool:

@@ -195,11 +195,6 @@ def test_without_the_planted_file_the_arabic_moon_question_abstains(assistant: A
     assert not any("القمر" in c.quote for c in answer.citations)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: 'moon' and 'moving' are not in the EN->AR lexicon, so the question's "
-    "only bridged topic is 'capital' (found in 002) and Wang Yi's quotes cover enough of it",
-)
 def test_without_the_planted_file_the_english_moon_question_abstains(
     assistant: Assistant,
 ) -> None:
