@@ -208,17 +208,7 @@ class Assistant:
             if isinstance(event, str):
                 yield event
                 continue
-            language = detect_language(question)
-            yield Answer(
-                question=question,
-                text=event.text or (ABSTAIN[language] if event.abstained else ""),
-                language=language,
-                abstained=event.abstained,
-                citations=tuple(event.citations),
-                retrieved=tuple(retrieved),
-                mode=self.mode,
-                notes=tuple(event.notes),
-            )
+            yield self._checked_answer(question, detect_language(question), event, retrieved)
 
     def summarize(
         self, sources: list[str] | None = None, topic: str | None = None, question: str | None = None
@@ -271,15 +261,19 @@ class Assistant:
         except BackendError as exc:
             log.warning("LLM summary failed, using extractive: %s", exc)
             return None
+        return self._checked_answer(question or topic or "summary", language, result, retrieved)
+
+    def _checked_answer(self, question: str, language: str, checked: Any, retrieved: list[Retrieved]) -> Answer:
+        """An :class:`Answer` from the LLM chain's citation-checked result."""
         return Answer(
-            question=question or topic or "summary",
-            text=result.text or (ABSTAIN[language] if result.abstained else ""),
+            question=question,
+            text=checked.text or (ABSTAIN[language] if checked.abstained else ""),
             language=language,
-            abstained=result.abstained,
-            citations=tuple(result.citations),
+            abstained=checked.abstained,
+            citations=tuple(checked.citations),
             retrieved=tuple(retrieved),
             mode=self.mode,
-            notes=tuple(result.notes),
+            notes=tuple(checked.notes),
         )
 
     def articles(self) -> list[dict[str, Any]]:

@@ -79,18 +79,23 @@ def articles_dir(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture
-def settings(tmp_path: Path, articles_dir: Path) -> Settings:
-    """Offline settings: ``articles_dir``, a fresh store, hashing embedder, no downloads, no LLM."""
+def offline_settings(data_dir: Path, store_dir: Path) -> Settings:
+    """Offline settings for tests: hashing embedder, no downloads, no LLM, embedded Chroma."""
     return Settings(
-        data_dir=articles_dir,
-        store_dir=tmp_path / "store",
+        data_dir=data_dir,
+        store_dir=store_dir,
         embedder="hashing",
         allow_downloads=False,
         llm_provider="none",
         chroma_host=None,
         log_level="WARNING",
     )
+
+
+@pytest.fixture
+def settings(tmp_path: Path, articles_dir: Path) -> Settings:
+    """Offline settings: ``articles_dir``, a fresh store, hashing embedder, no downloads, no LLM."""
+    return offline_settings(articles_dir, tmp_path / "store")
 
 
 @pytest.fixture
@@ -118,15 +123,7 @@ def shared_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
     root = tmp_path_factory.mktemp("shared")
     shutil.copytree(BUNDLED_ARTICLES, root / "articles")
-    shared = Settings(
-        data_dir=root / "articles",
-        store_dir=root / "store",
-        embedder="hashing",
-        allow_downloads=False,
-        llm_provider="none",
-        chroma_host=None,
-        log_level="WARNING",
-    )
+    shared = offline_settings(root / "articles", root / "store")
     ingest(shared)
     return shared
 

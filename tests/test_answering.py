@@ -22,6 +22,7 @@ from assistant.models import Answer
 from assistant.service import Assistant, standalone_question
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.summaries import SUMMARY_INTRO, is_summary_request
+from tests.conftest import offline_settings
 
 EVAL = [
     json.loads(line)
@@ -60,15 +61,7 @@ FILE_001 = "001_2a0015d8fffb9b77.txt"
 
 
 def make_settings(root: Path) -> Settings:
-    return Settings(
-        data_dir=root / "articles",
-        store_dir=root / "store",
-        embedder="hashing",
-        allow_downloads=False,
-        llm_provider="none",
-        chroma_host=None,
-        log_level="WARNING",
-    )
+    return offline_settings(root / "articles", root / "store")
 
 
 def assistant_with(root: Path, extra: dict[str, str]) -> Assistant:

@@ -28,8 +28,9 @@ from assistant.retrieval import (
     search,
     statement_score,
 )
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.settings import PROJECT_ROOT
 from assistant.splitter import sentence_spans
+from tests.conftest import offline_settings
 
 QUESTIONS = {
     q["id"]: q
@@ -191,15 +192,7 @@ def fusion_index(tmp_path_factory: pytest.TempPathFactory) -> Index:
     (root / "articles").mkdir()
     for name, text in FUSION_ARTICLES.items():
         (root / "articles" / name).write_text(text, encoding="utf-8")
-    settings = Settings(
-        data_dir=root / "articles",
-        store_dir=root / "store",
-        embedder="hashing",
-        allow_downloads=False,
-        llm_provider="none",
-        chroma_host=None,
-        log_level="WARNING",
-    )
+    settings = offline_settings(root / "articles", root / "store")
     embedder = PlantedEmbedder()
     ingest(settings, embedder=embedder)
     return open_index(settings, embedder=embedder)
