@@ -124,9 +124,10 @@ def _char_table(fold_final: bool) -> dict[str, str]:
     return table
 
 
-# normalize()'s fast path; C1 controls (dropped without resetting the space run) and a
-# table whose outputs are themselves keys (order-dependent replaces) take the reference path.
-_C1_CONTROL = re.compile(r"[\x80-\x84\x86-\x9f]")
+# normalize()'s fast path; control characters that are not whitespace, C0 and C1 (dropped
+# without resetting the space run), and a table whose outputs are themselves keys
+# (order-dependent replaces) take the reference path.
+_C1_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f\x80-\x84\x86-\x9f]")
 _FAST_TABLES = {flag: _char_table(flag) for flag in (True, False)}
 _FAST_PATTERNS = {
     flag: re.compile("[" + re.escape("".join(sorted(table))) + "]")
