@@ -12,14 +12,13 @@ import os
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # must be set before gradio is imported
 
-import logging
 import sys
 import time
 
 from pydantic import ValidationError
 
 from assistant.errors import UserError
-from assistant.settings import Settings
+from assistant.settings import Settings, configure_logging
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -74,7 +73,7 @@ def main() -> int:
     except ValidationError as exc:
         print(f"error: invalid ASSISTANT_* setting:\n{exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level)
     try:
         serve(settings, started)
     except UserError as exc:

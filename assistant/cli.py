@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from assistant.errors import UserError
 from assistant.models import Answer
-from assistant.settings import Settings, settings_table
+from assistant.settings import Settings, configure_logging, settings_table
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
@@ -155,9 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings()
-        logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-        for noisy in ("bm25s", "chromadb", "httpx", "httpx2", "httpcore", "httpcore2", "urllib3"):
-            logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+        configure_logging(settings.log_level)
         if args.command == "settings":
             print(settings_table())
             return 0

@@ -104,6 +104,19 @@ class Settings(BaseSettings):
         return int(self.max_file_mb * 1024 * 1024)
 
 
+NOISY_LOGGERS = ("bm25s", "chromadb", "httpx", "httpx2", "httpcore", "httpcore2", "urllib3")
+
+
+def configure_logging(level: str) -> None:
+    """Root logging at ``level``; HTTP and library loggers stay at WARNING or above, because
+    at INFO they print request URLs (which may carry a password in ASSISTANT_LLM_BASE_URL)."""
+    import logging
+
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in NOISY_LOGGERS:
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
 def settings_table() -> str:
     """Markdown table of every setting, its variable, default and description."""
     rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
