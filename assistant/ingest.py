@@ -74,10 +74,13 @@ def file_hash(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def _plan(index: Index, files: list[Path], report: IngestReport) -> tuple[list[Path], set[str]]:
-    """Files to (re)ingest and sources to remove, after checking the store against the manifest."""
+def _plan(
+    index: Index, files: list[Path], report: IngestReport
+) -> tuple[list[Path], set[str], dict[str, set[str]]]:
+    """Files to (re)ingest and sources to remove, after checking the store against the
+    manifest, and the stored chunk ids by source that the check read (one scan per run)."""
     assert index.store is not None
-    stored = index.store.ids_by_source()
+    stored = _stored_by_source(index)
     present = {p.name for p in files}
     todo: list[Path] = []
     for path in files:
@@ -94,7 +97,20 @@ def _plan(index: Index, files: list[Path], report: IngestReport) -> tuple[list[P
     removed = {s for s in index.manifest.files if s not in present}
     orphans = {s for s in stored if s not in index.manifest.files and s not in present}
     report.repaired.extend(sorted(orphans))
-    return todo, removed | orphans
+    return todo, removed | orphans, stored
+
+
+def _stored_by_source(index: Index) -> dict[str, set[str]]:
+    """Stored chunk ids by source file, read as cheaply as correctness allows.
+
+    When the store holds exactly the manifest's ids (every run but a repair), the manifest's
+    grouping is the store's, since a chunk id hashes its source file: reading ids only takes
+    1.8 s at 100k chunks, every chunk's metadata 5.4 s. Otherwise, the full metadata scan.
+    """
+    assert index.store is not None
+    if index.store.all_ids() == index.manifest.all_ids():
+        return {source: set(entry["chunk_ids"]) for source, entry in index.manifest.files.items()}
+    return index.store.ids_by_source()
 
 
 def _load(paths: list[Path], settings: Settings, report: IngestReport) -> list[Article]:
@@ -107,11 +123,17 @@ def _load(paths: list[Path], settings: Settings, report: IngestReport) -> list[A
     return articles
 
 
-def _store_articles(index: Index, articles: list[Article], report: IngestReport) -> None:
-    """Split, embed and upsert ``articles``, then record each in the manifest."""
+def _store_articles(
+    index: Index, articles: list[Article], report: IngestReport, stored: dict[str, set[str]]
+) -> None:
+    """Split, embed and upsert ``articles``, then record each in the manifest.
+
+    ``stored`` is the plan's snapshot of chunk ids by source: under the writer lock only this
+    run changes the store, and each source is stored once, so it stays right for every group
+    (re-scanning all metadata per group of 200 files cost ~130 s of a 100k-chunk ingest).
+    """
     assert index.store is not None
     counter = get_token_counter(index.settings)
-    stored = index.store.ids_by_source() if articles else {}
     t = time.perf_counter()
     chunks_of = {
         a.source: split_article(a, counter.count, index.settings.chunk_tokens, index.settings.chunk_overlap_tokens)
@@ -202,7 +224,7 @@ def ingest(
     with writer_lock(settings.store_dir, wait_s):
         index = _open_for_writing(settings, embedder, rebuild, report)
         assert index.store is not None
-        todo, to_remove = _plan(index, files, report)
+        todo, to_remove, stored = _plan(index, files, report)
         for source in sorted(to_remove):
             index.store.delete(index.store.get_source_ids(source))
             if index.manifest.files.pop(source, None) is not None:
@@ -213,7 +235,7 @@ def ingest(
             t = time.perf_counter()
             articles = _load(group, settings, report)
             report.add_time("clean", t)
-            _store_articles(index, articles, report)
+            _store_articles(index, articles, report, stored)
             index.manifest.save()
             if progress:
                 progress(min(done + len(group), len(todo)), len(todo), group[-1].name)

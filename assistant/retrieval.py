@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from assistant.arabic import analyse, analyse_word, detect_language, normalize
 from assistant.index import Index
-from assistant.models import Retrieved, Span
+from assistant.models import Chunk, Retrieved, Span
 from assistant.speakers import (
     SPEECH_VERBS_AR,
     Speaker,
@@ -212,7 +212,7 @@ def search(
     fused = rrf(rankings, HASHING_WEIGHTS if index.embedder.id.startswith("hashing") else WEIGHTS)
     if not fused:
         return []
-    chunks = index.store.get(list(fused))
+    chunks = _fetch_reachable(index, analysis, fused, k)
     ranks = {name: {cid: r for r, cid in enumerate(ids, 1)} for name, ids in rankings.items()}
     scored = []
     for chunk_id, score in fused.items():
@@ -224,6 +224,27 @@ def search(
         scored.append(Retrieved(chunk=chunk, score=score, ranks=per))
     scored.sort(key=lambda r: (-r.score, r.chunk.source, r.chunk.start))
     return scored[:k]
+
+
+def _fetch_reachable(
+    index: Index, analysis: QueryAnalysis, fused: dict[str, float], k: int
+) -> dict[str, Chunk]:
+    """Chunks of the fused ids that can still make the top ``k``: within the largest possible
+    speaker bonus (``SPEAKER_BONUS``: statement_score <= 1) of the k-th best fused score;
+    bonuses only add, so the rest cannot.
+
+    Chroma's ``get`` costs ~0.13 ms per id at 100k chunks (60 ids 8 ms, 6 ids 1.5 ms), so
+    fetching only these is the same result, faster. Falls back to every id when one is
+    missing from the store, as the full fetch would have skipped it.
+    """
+    assert index.store is not None
+    cap = SPEAKER_BONUS if analysis.speakers and analysis.wants_statement else 0.0
+    ids = list(fused)
+    if 0 < k < len(ids):
+        cutoff = sorted(fused.values(), reverse=True)[k - 1]
+        ids = [i for i in ids if fused[i] + cap >= cutoff]
+    chunks = index.store.get(ids)
+    return chunks if len(chunks) == len(ids) else index.store.get(list(fused))
 
 
 def statement_score(analysis: QueryAnalysis, text: str, names: list[str]) -> float:
@@ -275,7 +296,9 @@ def retrieve(
     index: Index, question: str, k: int, translation: str = ""
 ) -> tuple[QueryAnalysis, list[Retrieved]]:
     """Analyse and search in one call (what the answerers use)."""
-    analysis = analyse_query(question, bridge_vocabulary(index), translation)
+    english = detect_language(question) == "en"  # only the English bridge reads the vocabulary
+    vocabulary = bridge_vocabulary(index) if english else frozenset()
+    analysis = analyse_query(question, vocabulary, translation)
     if index.lexical is not None:
         analysis.weigh_slots(index.lexical.idf)
     return analysis, search(index, analysis, k)

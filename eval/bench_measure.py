@@ -1,0 +1,246 @@
+"""What one benchmark subprocess measures: our ingest, re-ingest, retrieval and ``ask``.
+
+``python -m eval.bench_measure ours --queries Q.json --out R.json`` runs in a fresh process
+per corpus size (so its peak RSS belongs to that size alone). Settings come from the
+``ASSISTANT_*`` variables the parent sets (store, data folder, hashing embedder, no
+downloads, no LLM, optionally a Chroma server), exactly as the CLI would read them.
+``python -m eval.bench_measure langchain ...`` does the same for the LangChain baseline
+(:mod:`eval.bench_langchain`).
+
+Shared helpers (peak RSS, percentiles, file hit@k, the query set) live here too, so the
+two sides are timed and scored by the same code. This module times and scores; it does
+not generate corpora (:mod:`eval.bench_corpus`) or format reports (:mod:`eval.bench_report`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import resource
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from eval.metrics import percentile, source_rank
+
+HIT_K = 3
+
+
+@dataclass(frozen=True)
+class Query:
+    """One benchmark query: an evaluation question (with its files) or a sampled span."""
+
+    text: str
+    lang: str
+    sources: tuple[str, ...] = ()
+    origin: str = "sampled"
+
+
+def save_queries(queries: Sequence[Query], path: Path) -> None:
+    """Write the query set the parent chose, so both sides ask exactly the same."""
+    path.write_text(json.dumps([asdict(q) for q in queries], ensure_ascii=False), encoding="utf-8")
+
+
+def load_queries(path: Path) -> list[Query]:
+    """Read a query set written by :func:`save_queries`."""
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    return [Query(r["text"], r["lang"], tuple(r["sources"]), r["origin"]) for r in rows]
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far, in MB (VmHWM; ru_maxrss elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    """This process's resident set size now, in MB (0 where /proc is missing)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def reset_peak_rss() -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0), so the next phase has its own peak."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def latency_stats(samples_ms: Sequence[float], prefix: str) -> dict[str, float | None]:
+    """``{prefix_p50_ms, prefix_p95_ms, prefix_mean_ms}`` of a list of milliseconds.
+
+    >>> latency_stats([1.0, 2.0, 3.0], "x")["x_p50_ms"]
+    2.0
+    """
+    mean = sum(samples_ms) / len(samples_ms) if samples_ms else None
+    return {
+        f"{prefix}_p50_ms": _round(percentile(samples_ms, 50)),
+        f"{prefix}_p95_ms": _round(percentile(samples_ms, 95)),
+        f"{prefix}_mean_ms": _round(mean),
+    }
+
+
+def hit_rate(
+    ranked_sources: Sequence[Sequence[str]], queries: Sequence[Query], k: int = HIT_K
+) -> float | None:
+    """Share of queries with ``sources`` whose first relevant *file* ranks within ``k``.
+
+    Same definition as the evaluation's hit@k (:func:`eval.metrics.source_rank`).
+
+    >>> hit_rate([["a", "b"], ["c"]], [Query("q", "ar", ("b",)), Query("r", "ar", ("x",))], 1)
+    0.0
+    """
+    scored = [
+        (rank is not None and rank <= k)
+        for sources, q in zip(ranked_sources, queries, strict=True)
+        if q.sources
+        for rank in [source_rank([{"source": s} for s in sources], q.sources)]
+    ]
+    return round(sum(scored) / len(scored), 4) if scored else None
+
+
+def timed_queries(
+    queries: Sequence[Query], search: Callable[[str], list[str]], prefix: str
+) -> tuple[dict[str, Any], list[list[str]]]:
+    """Run ``search`` (question -> ranked source files) once per query, after one warm-up
+    per language (timed apart: the first English question builds the bridge's index);
+    latency percentiles overall and per language, and each query's files."""
+    first: dict[str, float] = {}
+    for lang in sorted({q.lang for q in queries}):
+        started = time.perf_counter()
+        search(next(q.text for q in queries if q.lang == lang))
+        first[f"{prefix}_first_{lang}_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    samples: list[float] = []
+    ranked: list[list[str]] = []
+    for query in queries:
+        started = time.perf_counter()
+        ranked.append(search(query.text))
+        samples.append((time.perf_counter() - started) * 1000)
+    stats = latency_stats(samples, prefix)
+    for lang in sorted({q.lang for q in queries}):
+        picked = [s for s, q in zip(samples, queries, strict=True) if q.lang == lang]
+        stats.update(latency_stats(picked, f"{prefix}_{lang}"))
+    return {**stats, **first}, ranked
+
+
+def quality(ranked: Sequence[Sequence[str]], queries: Sequence[Query], key: str) -> dict[str, Any]:
+    """hit@3 over the evaluation questions, overall and per language."""
+    result: dict[str, Any] = {key: hit_rate(ranked, queries)}
+    for lang in sorted({q.lang for q in queries if q.sources}):
+        pairs = [(r, q) for r, q in zip(ranked, queries, strict=True) if q.lang == lang]
+        result[f"{key}_{lang}"] = hit_rate([r for r, _ in pairs], [q for _, q in pairs])
+    result["hit_questions"] = sum(1 for q in queries if q.sources)
+    return result
+
+
+def measure_ingest(settings: Any) -> dict[str, Any]:
+    """Ingest the data folder into an empty store, then again unchanged; time both."""
+    from assistant.ingest import ingest
+
+    started = time.perf_counter()
+    report = ingest(settings)
+    seconds = time.perf_counter() - started
+    result: dict[str, Any] = {
+        "chunks": report.chunks,
+        "files": len(report.added) + len(report.updated),
+        "skipped_files": len(report.skipped),
+        "ingest_s": round(seconds, 3),
+        "ingest_chunks_per_s": round(report.chunks / seconds, 1) if seconds else None,
+        "stage_s": {k: round(v, 3) for k, v in sorted(report.timings.items())},
+        "ingest_other_s": round(seconds - sum(report.timings.values()), 3),
+        "ingest_peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+    started = time.perf_counter()
+    again = ingest(settings)
+    result["reingest_s"] = round(time.perf_counter() - started, 3)
+    result["reingest_stage_s"] = {k: round(v, 3) for k, v in sorted(again.timings.items())}
+    result["reingest_changed_files"] = len(again.added) + len(again.updated) + len(again.removed)
+    return result
+
+
+def measure_serving(settings: Any, queries: Sequence[Query]) -> dict[str, Any]:
+    """Open the index as a reader would, then time ``retrieve`` and ``Assistant.ask``."""
+    from assistant.index import open_index
+    from assistant.retrieval import retrieve
+    from assistant.service import Assistant
+
+    reset_peak_rss()
+    started = time.perf_counter()
+    index = open_index(settings)
+    result: dict[str, Any] = {"open_index_s": round(time.perf_counter() - started, 3)}
+
+    def search(question: str) -> list[str]:
+        return [r.chunk.source for r in retrieve(index, question, settings.top_k)[1]]
+
+    stats, ranked = timed_queries(queries, search, "retrieval")
+    result.update(stats)
+    result.update(quality(ranked, queries, "hit3"))
+    assistant = Assistant(settings, index, None)
+
+    def ask(question: str) -> list[str]:
+        return [r.chunk.source for r in assistant.ask(question).retrieved]
+
+    ask_stats, _ = timed_queries(queries, ask, "ask")
+    result.update(ask_stats)
+    result["serving_peak_rss_mb"] = round(peak_rss_mb(), 1)
+    result["embedder"] = index.embedder.id
+    return result
+
+
+def measure_ours(queries: Sequence[Query]) -> dict[str, Any]:
+    """Everything our side reports for one size (see module doc)."""
+    from assistant.settings import Settings
+    from assistant.tokens import get_token_counter
+
+    settings = Settings()
+    result = measure_ingest(settings)
+    result.update(measure_serving(settings, queries))
+    result["token_counter"] = get_token_counter(settings).name
+    result["peak_rss_mb"] = max(result["ingest_peak_rss_mb"], result["serving_peak_rss_mb"])
+    return result
+
+
+def _round(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Subprocess entry point: measure one side for the current settings, write JSON."""
+    parser = argparse.ArgumentParser(prog="python -m eval.bench_measure")
+    parser.add_argument("side", choices=["ours", "langchain"])
+    parser.add_argument("--queries", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--persist", type=Path, help="LangChain's Chroma folder (embedded mode)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    queries = load_queries(args.queries)
+    if args.side == "ours":
+        result = measure_ours(queries)
+    else:
+        from eval.bench_langchain import measure_langchain
+
+        result = measure_langchain(queries, args.persist)
+    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
