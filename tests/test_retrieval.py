@@ -359,3 +359,17 @@ def test_the_planted_fusion_articles_are_what_the_test_assumes() -> None:
     assert not set(analyse(FUSION_ARTICLES["c_paraphrase.txt"])) & set(
         analyse_query(FUSION_QUESTION).terms
     )
+
+
+def test_the_transliteration_vocabulary_is_built_only_for_an_unknown_capitalised_name() -> None:
+    calls: list[int] = []
+
+    def vocabulary() -> frozenset[str]:
+        calls.append(1)
+        return frozenset({"زرداري"})
+
+    analyse_query("What did Wang Yi say about Ukraine?", vocabulary)
+    assert calls == []
+    analysis = analyse_query("What did Lavrov discuss with Zardarey?", vocabulary)
+    assert calls == [1]
+    assert "زرداري" in analysis.bridged
