@@ -138,23 +138,9 @@ def shared_index(shared_settings: Settings):  # type: ignore[no-untyped-def]
 
 def _expected_chunk_ids(settings: Settings) -> dict[str, list[str]]:
     """Chunk ids each loadable file of ``settings.data_dir`` gives now, in reading order."""
-    from assistant.documents import list_article_files, load_article
-    from assistant.errors import UserError
-    from assistant.splitter import split_article
-    from assistant.tokens import get_token_counter
+    from tests.helpers_reliability import expected_chunks
 
-    counter = get_token_counter(settings)
-    expected = {}
-    for path in list_article_files(settings.data_dir):
-        try:
-            article = load_article(path, settings.max_file_bytes)
-        except UserError:
-            continue
-        chunks = split_article(
-            article, counter.count, settings.chunk_tokens, settings.chunk_overlap_tokens
-        )
-        expected[path.name] = [c.chunk_id for c in chunks]
-    return expected
+    return {name: [c.chunk_id for c in chunks] for name, chunks in expected_chunks(settings).items()}
 
 
 def assert_index_consistent(settings: Settings):  # type: ignore[no-untyped-def]
