@@ -188,7 +188,11 @@ def targets_section(row: dict[str, Any]) -> str:
         if check["key"] == "hit3_margin":
             value = f"{_cell(row.get('hit3'), '{:.2f}')} vs {_cell(row.get('langchain_hit3'), '{:.2f}')}"
         if check["key"] == "cold_ask_s":
-            value += f" (Arabic {_cell(row.get('cold_ask_ar_s'), '{:.2f}')}, English {_cell(row.get('cold_ask_en_s'), '{:.2f}')})"
+            value += (
+                f" (Arabic {_cell(row.get('cold_ask_ar_s'), '{:.2f}')}, English"
+                f" {_cell(row.get('cold_ask_en_s'), '{:.2f}')}, English naming someone"
+                f" outside the lexicon {_cell(row.get('cold_ask_en_name_s'), '{:.2f}')})"
+            )
         lines.append(f"- {check['target']}: {value} — {marks[check['met']]}")
     return "\n".join(lines)
 
