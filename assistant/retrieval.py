@@ -20,7 +20,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from assistant.arabic import analyse, analyse_word, detect_language, normalize
+from assistant.arabic import analyse, analyse_word, detect_language
 from assistant.index import Index
 from assistant.models import Chunk, Retrieved, Span
 from assistant.speakers import (
@@ -311,7 +311,3 @@ def retrieve(
         analysis.weigh_slots(index.lexical.idf)
     return analysis, search(index, analysis, k)
 
-
-def query_terms_normalised(analysis: QueryAnalysis) -> set[str]:
-    """Normalised surface words of the Arabic side of the query (for sentence scoring)."""
-    return set(normalize(analysis.arabic_text).split())
