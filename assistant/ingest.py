@@ -7,7 +7,9 @@ Per run, under the single-writer lock:
 2. remove chunks of deleted files and orphans no manifest entry claims;
 3. clean, split and embed new or changed files, delete their stale chunks, upsert the
    new ones (ids are deterministic, so a repeat upsert is harmless), then record them;
-4. rebuild the BM25 index from Chroma when anything changed.
+   a writer thread does the Chroma part of one group while the next is prepared;
+4. rebuild the BM25 index when anything changed, from the terms analysed on the way
+   (only unchanged chunks are read back from Chroma).
 
 Running it twice changes nothing the second time. A bad file is skipped with a
 one-line reason and the rest goes on; a previously indexed version of it is kept.
@@ -16,25 +18,28 @@ one-line reason and the rest goes on; a previously indexed version of it is kept
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.documents import list_article_files, load_article
-from assistant.errors import StoreMismatchError, UserError
+from assistant.documents import list_article_files
+from assistant.errors import StoreMismatchError
 from assistant.index import Index, index_name, open_index, writer_lock
-from assistant.models import Article, Chunk
+from assistant.ingest_prepare import Prepared, PrepareWorker, WorkerStopped, embed, prepare
 from assistant.settings import Settings
-from assistant.speakers import names_in_text
-from assistant.splitter import split_article
-from assistant.tokens import get_token_counter
 from vectorstore import lexical
 from vectorstore.chroma_store import drop_collection, make_client
-from vectorstore.embedders import Embedder, make_embedder
+from vectorstore.embedders import Embedder, HashingEmbedder, make_embedder
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
-EMBED_BATCH = 2048
+GROUP_FILES = 200  # files prepared (and held in memory) per step of the pipeline
+# From this many files to (re)ingest, preparation runs in a worker process: starting one
+# costs ~1 s, which a few hundred files repay.
+PROCESS_MIN_FILES = 2 * GROUP_FILES
 
 
 @dataclass
@@ -50,6 +55,7 @@ class IngestReport:
     chunks: int = 0
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    overlapped: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -59,6 +65,11 @@ class IngestReport:
             f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped; "
             f"{self.chunks} chunks in the index; {self.seconds:.2f} s"
         )
+
+    def foreground_seconds(self) -> float:
+        """Seconds of the stages this process waited for: all but the ``overlapped`` ones,
+        which a worker process ran beside them (waits for it are ``prepare_wait``)."""
+        return sum(v for k, v in self.timings.items() if k not in self.overlapped)
 
     def add_time(self, stage: str, since: float) -> float:
         """Add the time since ``since`` to ``stage`` and return now."""
@@ -113,73 +124,132 @@ def _stored_by_source(index: Index) -> dict[str, set[str]]:
     return index.store.ids_by_source()
 
 
-def _load(paths: list[Path], settings: Settings, report: IngestReport) -> list[Article]:
-    articles = []
-    for path in paths:
+def _store_groups(
+    index: Index,
+    todo: list[Path],
+    report: IngestReport,
+    stored: dict[str, set[str]],
+    builder: lexical.LexicalBuilder | None,
+    progress: Progress | None,
+) -> lexical.LexicalBuilder | None:
+    """Prepare the files group by group, write each group to Chroma, then record it.
+
+    A large ingest prepares in a worker process, two groups ahead of the writes (see
+    :mod:`assistant.ingest_prepare`); if that worker dies, the rest is prepared here and
+    the BM25 terms it had are read back from Chroma. Returns the builder holding the BM25
+    terms of what was prepared (``None`` when nothing is to be rebuilt).
+    """
+    groups = [todo[i : i + GROUP_FILES] for i in range(0, len(todo), GROUP_FILES)]
+    done = 0
+    if len(todo) >= PROCESS_MIN_FILES:
+        worker = _WorkerPipeline(groups, index, analyse=builder is not None)
         try:
-            articles.append(load_article(path, settings.max_file_bytes))
-        except UserError as exc:
-            report.skipped.append(str(exc))
-    return articles
+            for prepared in worker:
+                _write_group(index, prepared, report, stored)
+                done += 1
+                _progress(progress, groups, done, len(todo))
+            report.overlapped.update(("clean", "split", "embed", "analyse"))
+            report.timings["prepare_wait"] = worker.waited
+            return worker.builder if builder is not None else None
+        except WorkerStopped as exc:
+            report.notes.append(f"the preparation worker stopped ({exc}); went on in this process")
+            log.warning("ingest: preparation worker stopped; preparing the rest in this process")
+            builder = lexical.LexicalBuilder() if builder is not None else None
+    for group in groups[done:]:
+        prepared = prepare(group, index.settings, index.embedder, builder)
+        _write_group(index, prepared, report, stored)
+        done += 1
+        _progress(progress, groups, done, len(todo))
+    return builder
 
 
-def _store_articles(
-    index: Index, articles: list[Article], report: IngestReport, stored: dict[str, set[str]]
-) -> None:
-    """Split, embed and upsert ``articles``, then record each in the manifest.
+def _progress(progress: Progress | None, groups: list[list[Path]], done: int, total: int) -> None:
+    if progress:
+        progress(min(done * GROUP_FILES, total), total, groups[done - 1][-1].name)
+
+
+class _WorkerPipeline:
+    """Groups prepared by one worker process, ``AHEAD`` groups ahead of the consumer."""
+
+    AHEAD = 2
+
+    def __init__(self, groups: list[list[Path]], index: Index, analyse: bool) -> None:
+        self.groups = groups
+        self.settings = index.settings
+        # The hashing embedder is cheap to send and to run there; a neural model stays
+        # here (loading it twice would double its memory) and embeds in this process.
+        self.embedder = index.embedder if isinstance(index.embedder, HashingEmbedder) else None
+        self.analyse = analyse
+        self.builder: lexical.LexicalBuilder | None = None
+        self.waited = 0.0
+
+    def __iter__(self) -> Iterator[Prepared]:
+        worker = PrepareWorker()
+        try:
+            sent = 0
+            for received in range(len(self.groups)):
+                while sent < len(self.groups) and sent - received <= self.AHEAD:
+                    worker.send(("prepare", self.groups[sent], self.settings, self.embedder, self.analyse))
+                    sent += 1
+                t = time.perf_counter()
+                prepared = worker.receive()
+                self.waited += time.perf_counter() - t
+                yield prepared
+            if self.analyse:
+                worker.send(("builder",))
+                self.builder = worker.receive()
+        finally:
+            worker.close()
+
+
+def _write_group(index: Index, prepared: Prepared, report: IngestReport, stored: dict[str, set[str]]) -> None:
+    """Embed (if the worker did not), upsert, delete stale chunks, then record the group.
 
     ``stored`` is the plan's snapshot of chunk ids by source: under the writer lock only this
     run changes the store, and each source is stored once, so it stays right for every group
     (re-scanning all metadata per group of 200 files cost ~130 s of a 100k-chunk ingest).
+    A group enters the manifest only after Chroma holds it, so a crash never records
+    chunks Chroma lacks.
     """
     assert index.store is not None
-    counter = get_token_counter(index.settings)
+    if prepared.vectors is None:
+        embed(prepared, index.embedder)
+    for stage, seconds in prepared.timings.items():
+        report.timings[stage] = report.timings.get(stage, 0.0) + seconds
+    report.skipped.extend(prepared.skipped)
     t = time.perf_counter()
-    chunks_of = {
-        a.source: split_article(a, counter.count, index.settings.chunk_tokens, index.settings.chunk_overlap_tokens)
-        for a in articles
-    }
-    t = report.add_time("split", t)
-    pending: list[Chunk] = [c for a in articles for c in chunks_of[a.source]]
-    for i in range(0, len(pending), EMBED_BATCH):
-        batch = pending[i : i + EMBED_BATCH]
-        vectors = index.embedder.embed_documents([c.text for c in batch])
-        t = report.add_time("embed", t)
-        index.store.upsert(batch, vectors)
-        t = report.add_time("chroma", t)
-    for article in articles:
-        new_ids = {c.chunk_id for c in chunks_of[article.source]}
-        index.store.delete(stored.get(article.source, set()) - new_ids)
-        was_there = article.source in index.manifest.files
-        index.manifest.files[article.source] = _entry(article, chunks_of[article.source])
-        if article.source not in report.repaired:
-            (report.updated if was_there else report.added).append(article.source)
-    report.add_time("chroma", t)
+    done = 0
+    for vectors in prepared.vectors or []:
+        index.store.upsert(prepared.chunks[done : done + len(vectors)], vectors)
+        done += len(vectors)
+    for source, entry in prepared.entries.items():
+        index.store.delete(stored.get(source, set()) - set(entry["chunk_ids"]))
+    t = report.add_time("chroma", t)
+    for source, entry in prepared.entries.items():
+        was_there = source in index.manifest.files
+        index.manifest.files[source] = entry
+        if source not in report.repaired:
+            (report.updated if was_there else report.added).append(source)
+    index.manifest.save()
+    report.add_time("manifest", t)
 
 
-def _entry(article: Article, chunks: list[Chunk]) -> dict:
-    return {
-        "hash": article.content_hash,
-        "chunk_ids": [c.chunk_id for c in chunks],
-        "title": article.title,
-        "date": article.date,
-        "language": article.language,
-        "chars": article.char_count,
-        "names": names_in_text(article.cleaned),
-    }
-
-
-def _save_lexical(index: Index, report: IngestReport, changed: bool) -> None:
-    """Rebuild and save BM25 from Chroma when the store changed or the saved one is stale."""
+def _save_lexical(index: Index, report: IngestReport, builder: lexical.LexicalBuilder | None) -> None:
+    """Build and save BM25 when the store changed (``builder`` holds the chunks this run
+    wrote; the unchanged ones are read back from Chroma) or the saved index is stale."""
     assert index.store is not None
     t = time.perf_counter()
-    saved = lexical.load(index.lexical_dir)
-    expected = lexical.fingerprint(index.manifest.all_ids())
-    if changed or saved is None or saved.fingerprint != expected:
-        index.lexical = lexical.build(index.store.all_chunks())
-        lexical.save(index.lexical, index.lexical_dir)
-    else:
+    expected_ids = index.manifest.all_ids()
+    saved = None if builder is not None else lexical.load(index.lexical_dir)
+    if saved is not None and saved.fingerprint == lexical.fingerprint(expected_ids):
         index.lexical = saved
+    else:
+        builder = builder or lexical.LexicalBuilder()
+        missing = sorted(expected_ids - builder.chunk_ids())
+        for chunk in index.store.get_many(missing):
+            builder.add(chunk.chunk_id, chunk.text)
+        index.lexical = builder.build()
+        lexical.save(index.lexical, index.lexical_dir)
     report.add_time("bm25", t)
 
 
@@ -230,16 +300,11 @@ def ingest(
             if index.manifest.files.pop(source, None) is not None:
                 report.removed.append(source)
         index.manifest.save()
-        for done in range(0, len(todo), 200):
-            group = todo[done : done + 200]
-            t = time.perf_counter()
-            articles = _load(group, settings, report)
-            report.add_time("clean", t)
-            _store_articles(index, articles, report, stored)
-            index.manifest.save()
-            if progress:
-                progress(min(done + len(group), len(todo)), len(todo), group[-1].name)
-        _save_lexical(index, report, changed=bool(todo or to_remove or report.repaired))
+        changed = bool(todo or to_remove or report.repaired)
+        builder = _store_groups(
+            index, todo, report, stored, lexical.LexicalBuilder() if changed else None, progress
+        )
+        _save_lexical(index, report, builder)
         report.chunks = index.store.count()
     report.seconds = time.perf_counter() - started
     return report

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import ingest as ingest_module
+from assistant import ingest_prepare
 from assistant.arabic import analyse
 from assistant.errors import StoreMismatchError, UserError
 from assistant.index import Manifest, index_name, open_index
@@ -18,7 +18,7 @@ from assistant.models import Chunk
 from assistant.service import Assistant
 from assistant.settings import PROJECT_ROOT, Settings
 from vectorstore import lexical
-from vectorstore.chroma_store import ChromaStore, make_client
+from vectorstore.chroma_store import SCHEMA_VERSION, ChromaStore, make_client
 from vectorstore.embedders import HashingEmbedder
 
 BUNDLED_ARTICLES = PROJECT_ROOT / "data" / "articles"
@@ -215,7 +215,7 @@ def test_an_ingest_that_crashed_midway_is_repaired_by_the_next_one(
         ingest(settings)
         change(settings)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ingest_module, "EMBED_BATCH", 4)
+        patch.setattr(ingest_prepare, "EMBED_BATCH", 4)
         crash_on_call(patch, owner, attr, nth)
         with pytest.raises(SimulatedCrash):
             ingest(settings)
@@ -357,9 +357,9 @@ def test_a_data_folder_that_does_not_exist_is_a_user_error_and_creates_nothing(
 # --- a store written by another embedder or schema -------------------------------------
 
 MISMATCHES = {
-    "other-embedder": {"embedder": "st-multilingual-e5-small-512", "dim": 512, "schema": 1},
-    "other-dimension": {"embedder": "hashing-ngram-v1-512", "dim": 384, "schema": 1},
-    "old-schema": {"embedder": "hashing-ngram-v1-512", "dim": 512, "schema": 0},
+    "other-embedder": {"embedder": "st-multilingual-e5-small-512", "dim": 512, "schema": SCHEMA_VERSION},
+    "other-dimension": {"embedder": "hashing-ngram-v1-512", "dim": 384, "schema": SCHEMA_VERSION},
+    "old-schema": {"embedder": "hashing-ngram-v1-512", "dim": 512, "schema": SCHEMA_VERSION - 1},
 }
 
 
@@ -371,9 +371,8 @@ def _plant_foreign_collection(settings: Settings, metadata: dict) -> str:
     dim = int(metadata["dim"])
     collection.add(
         ids=["foreign"],
-        documents=["نص غريب"],
         embeddings=[[0.1] * dim],
-        metadatas=[{"source": "x.txt"}],
+        metadatas=[{"source": "x.txt", "text": "نص غريب"}],
     )
     return name
 

@@ -82,23 +82,54 @@ def _bm25s():  # type: ignore[no-untyped-def]
     return bm25s
 
 
+class LexicalBuilder:
+    """Collects chunks' analysed terms, as ingest produces them, for one BM25 build.
+
+    Terms are kept as int32 ids into a shared vocabulary (a few bytes a term instead of a
+    Python string each), so a 100k-chunk corpus costs tens of MB until :meth:`build`.
+    """
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self._rows: list[np.ndarray] = []
+        self._vocab: dict[str, int] = {}
+        self._words: set[str] = set()
+        self._doc_freq: Counter[str] = Counter()
+
+    def add(self, chunk_id: str, text: str) -> None:
+        """Analyse and keep one chunk."""
+        terms = analyse(text) or [""]
+        vocab = self._vocab
+        self._rows.append(np.fromiter((vocab.setdefault(t, len(vocab)) for t in terms), np.int32, len(terms)))
+        self.ids.append(chunk_id)
+        self._doc_freq.update(set(terms))
+        self._words.update(words(text))
+
+    def chunk_ids(self) -> set[str]:
+        """Ids of the chunks added so far."""
+        return set(self.ids)
+
+    def build(self) -> LexicalIndex:
+        """The BM25 index of every chunk added."""
+        bm25s = _bm25s()
+        model = bm25s.BM25()
+        if self.ids:
+            model.index((self._rows, dict(self._vocab)), show_progress=False)
+        return LexicalIndex(
+            model=model,
+            ids=list(self.ids),
+            fingerprint=fingerprint(self.ids),
+            words=frozenset(self._words),
+            doc_freq=dict(self._doc_freq),
+        )
+
+
 def build(chunks: Iterable[Chunk]) -> LexicalIndex:
     """Index ``chunks`` (their analysed text) with BM25."""
-    bm25s = _bm25s()
-
-    ids: list[str] = []
-    corpus: list[list[str]] = []
-    vocabulary: set[str] = set()
-    doc_freq: Counter[str] = Counter()
+    builder = LexicalBuilder()
     for chunk in chunks:
-        ids.append(chunk.chunk_id)
-        corpus.append(analyse(chunk.text) or [""])
-        doc_freq.update(set(corpus[-1]))
-        vocabulary.update(words(chunk.text))
-    model = bm25s.BM25()
-    if corpus:
-        model.index(corpus, show_progress=False)
-    return LexicalIndex(model=model, ids=ids, fingerprint=fingerprint(ids), words=frozenset(vocabulary), doc_freq=dict(doc_freq))
+        builder.add(chunk.chunk_id, chunk.text)
+    return builder.build()
 
 
 def save(index: LexicalIndex, folder: Path) -> None:

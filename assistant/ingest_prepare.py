@@ -1,0 +1,201 @@
+"""The Python half of ingest: clean, split, embed and analyse a group of files.
+
+It runs inline for small ingests and in one worker process for large ones, beside the
+Chroma writes: Chroma's upsert holds the GIL for its whole call (measured: a thread
+looping beside a 20k-chunk upsert got 0.1 s of 11.7 s), so a thread cannot overlap
+it, while a second process uses the second core. The worker never imports Chroma.
+
+A :class:`Prepared` group carries no article text beyond its chunks, so what crosses the
+process boundary is chunks, vectors and manifest entries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.documents import load_article
+from assistant.errors import UserError
+from assistant.models import Article, Chunk
+from assistant.settings import Settings
+from assistant.speakers import names_in_text
+from assistant.splitter import split_article
+from assistant.tokens import get_token_counter
+from vectorstore.embedders import Embedder
+from vectorstore.lexical import LexicalBuilder
+
+EMBED_BATCH = 2048
+
+
+@dataclass
+class Prepared:
+    """One group of files ready for Chroma: chunks, their vectors (``None`` until embedded),
+    manifest entries by source, files refused with their reasons, seconds per stage."""
+
+    chunks: list[Chunk] = field(default_factory=list)
+    vectors: list[Any] | None = None
+    entries: dict[str, dict] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def add_time(self, stage: str, since: float) -> float:
+        now = time.perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - since
+        return now
+
+
+def manifest_entry(article: Article, chunks: list[Chunk]) -> dict:
+    """What the manifest records of one ingested article."""
+    return {
+        "hash": article.content_hash,
+        "chunk_ids": [c.chunk_id for c in chunks],
+        "title": article.title,
+        "date": article.date,
+        "language": article.language,
+        "chars": article.char_count,
+        "names": names_in_text(article.cleaned),
+    }
+
+
+def prepare(
+    paths: list[Path],
+    settings: Settings,
+    embedder: Embedder | None,
+    builder: LexicalBuilder | None,
+) -> Prepared:
+    """Load and clean ``paths``, split them, embed the chunks when ``embedder`` is given
+    and add their BM25 terms to ``builder`` when one is given."""
+    out = Prepared()
+    t = time.perf_counter()
+    articles = []
+    for path in paths:
+        try:
+            articles.append(load_article(path, settings.max_file_bytes))
+        except UserError as exc:
+            out.skipped.append(str(exc))
+    t = out.add_time("clean", t)
+    counter = get_token_counter(settings)
+    for article in articles:
+        chunks = split_article(
+            article, counter.count, settings.chunk_tokens, settings.chunk_overlap_tokens
+        )
+        out.chunks.extend(chunks)
+        out.entries[article.source] = manifest_entry(article, chunks)
+    t = out.add_time("split", t)
+    if embedder is not None:
+        embed(out, embedder)
+        t = time.perf_counter()
+    if builder is not None:
+        for chunk in out.chunks:
+            builder.add(chunk.chunk_id, chunk.text)
+        out.add_time("analyse", t)
+    return out
+
+
+def embed(prepared: Prepared, embedder: Embedder) -> None:
+    """Embed the group's chunks in batches of ``EMBED_BATCH``."""
+    t = time.perf_counter()
+    texts = [c.text for c in prepared.chunks]
+    prepared.vectors = [
+        embedder.embed_documents(texts[i : i + EMBED_BATCH])
+        for i in range(0, len(texts), EMBED_BATCH)
+    ]
+    prepared.add_time("embed", t)
+
+
+# --- the worker process -----------------------------------------------------------------
+#
+# A plain subprocess (``python -c "...serve()"``) that reads pickled requests on stdin and
+# writes pickled replies on stdout. Not ``multiprocessing``: its spawn start re-imports the
+# caller's main module in the child, which runs any script without a ``__main__`` guard a
+# second time. Both ends are this package, so pickle carries nothing from outside.
+
+
+class WorkerStopped(Exception):
+    """The preparation worker exited or broke its pipe."""
+
+
+class PrepareWorker:
+    """One preparation worker process; requests are answered in the order sent."""
+
+    def __init__(self) -> None:
+        package_root = str(Path(__file__).resolve().parent.parent)
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [package_root, os.environ.get("PYTHONPATH")])
+            ),
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from assistant.ingest_prepare import serve; serve()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+
+    def send(self, request: tuple) -> None:
+        """Queue a request: ("prepare", paths, settings, embedder, analyse) or ("builder",)."""
+        assert self.process.stdin is not None
+        try:
+            pickle.dump(request, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise WorkerStopped(f"could not write to it: {exc}") from None
+
+    def receive(self) -> Any:
+        """The next reply; :class:`WorkerStopped` if the worker died or failed."""
+        assert self.process.stdout is not None
+        try:
+            ok, value = pickle.load(self.process.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError) as exc:
+            code = self.process.poll()
+            raise WorkerStopped(
+                f"exit code {code}" if code is not None else type(exc).__name__
+            ) from None
+        if not ok:
+            raise WorkerStopped(value)
+        return value
+
+    def close(self) -> None:
+        """Ask the worker to stop (end of stdin) and reap it; kill it if it lingers."""
+        with contextlib.suppress(OSError):
+            if self.process.stdin:
+                self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout:
+            self.process.stdout.close()
+
+
+def serve() -> None:
+    """The worker's loop: answer requests until stdin closes."""
+    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must not corrupt the reply stream
+    builder: LexicalBuilder | None = None
+    while True:
+        try:
+            request = pickle.load(requests)
+        except EOFError:
+            return
+        try:
+            if request[0] == "prepare":
+                _, paths, settings, embedder, analyse = request
+                if analyse and builder is None:
+                    builder = LexicalBuilder()
+                reply: Any = prepare(paths, settings, embedder, builder if analyse else None)
+            else:
+                reply, builder = builder, None
+            pickle.dump((True, reply), replies, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which goes on without us
+            pickle.dump((False, f"{type(exc).__name__}: {exc}"), replies)
+        replies.flush()

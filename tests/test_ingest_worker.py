@@ -1,0 +1,144 @@
+"""Ingest through the preparation worker process (what large ingests use).
+
+A real worker subprocess prepares groups of files while this process writes to a real
+Chroma; the result must be the same index, chunk for chunk and BM25 score for score, as
+the inline path, and a worker that dies must cost nothing but time.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant import ingest as ingest_module
+from assistant.arabic import analyse
+from assistant.index import open_index
+from assistant.ingest import ingest
+from assistant.ingest_prepare import PrepareWorker, WorkerStopped
+from assistant.settings import PROJECT_ROOT, Settings
+from tests.conftest import offline_settings
+
+QUERIES = ("ماذا قال وانغ يي عن أوكرانيا", "لافروف أمن أوراسيا", "الصين روسيا شراكة")
+
+
+@pytest.fixture
+def via_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send every ingest of the 5 articles through the worker, two files a group."""
+    monkeypatch.setattr(ingest_module, "GROUP_FILES", 2)
+    monkeypatch.setattr(ingest_module, "PROCESS_MIN_FILES", 1)
+
+
+def _snapshot(settings: Settings) -> tuple[dict, dict, list[np.ndarray]]:
+    index = open_index(settings)
+    assert index.store is not None and index.lexical is not None
+    chunks = {c.chunk_id: c for c in index.store.all_chunks()}
+    order = np.argsort(index.lexical.ids)
+    scores = [
+        index.lexical.model.get_scores(
+            [t for t in analyse(q) if t in index.lexical.model.vocab_dict]
+        )[order]
+        for q in QUERIES
+    ]
+    return index.manifest.files, chunks, scores
+
+
+def test_the_worker_builds_the_same_index_as_the_inline_path(
+    settings: Settings, tmp_path: Path, via_worker: None, check_index: Callable
+) -> None:
+    report = ingest(settings)
+    assert {"clean", "split", "embed", "analyse"} <= report.overlapped
+    assert report.timings["prepare_wait"] >= 0 and not report.notes
+    assert len(report.added) == 5
+    check_index(settings)
+
+    inline_settings = offline_settings(settings.data_dir, tmp_path / "inline")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ingest_module, "PROCESS_MIN_FILES", 10**9)
+        inline = ingest(inline_settings)
+    assert not inline.overlapped
+
+    manifest, chunks, scores = _snapshot(settings)
+    inline_manifest, inline_chunks, inline_scores = _snapshot(inline_settings)
+    assert manifest == inline_manifest
+    assert chunks == inline_chunks
+    for ours, theirs in zip(scores, inline_scores, strict=True):
+        assert ours.max() > 0
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+def test_an_update_through_the_worker_reads_unchanged_chunks_back_for_bm25(
+    settings: Settings, via_worker: None, check_index: Callable
+) -> None:
+    ingest(settings)
+    first = sorted(settings.data_dir.glob("*.txt"))[0]
+    first.write_text(
+        first.read_text(encoding="utf-8") + "\nجملة جديدة عن الفيل الأزرق في موسكو.\n",
+        encoding="utf-8",
+    )
+    report = ingest(settings)
+    assert report.updated == [first.name] and len(report.unchanged) == 4
+    index = check_index(settings)
+    assert index.lexical is not None
+    assert set(index.lexical.ids) == index.manifest.all_ids()
+    top = index.lexical.search(analyse("الفيل الأزرق"), 1)
+    assert top and top[0][0] in index.manifest.files[first.name]["chunk_ids"]
+
+
+class _DeadWorker(PrepareWorker):
+    """A worker process that exits at once, as one killed by the OOM killer would."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "import sys; sys.exit(3)"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+
+
+def test_a_worker_that_dies_is_replaced_by_the_inline_path_with_a_note(
+    settings: Settings, via_worker: None, monkeypatch: pytest.MonkeyPatch, check_index: Callable
+) -> None:
+    monkeypatch.setattr(ingest_module, "PrepareWorker", _DeadWorker)
+    report = ingest(settings)
+    assert len(report.added) == 5
+    assert any(
+        "preparation worker stopped" in note and "exit code 3" in note for note in report.notes
+    )
+    check_index(settings)
+
+
+def test_a_bad_file_in_a_worker_group_is_skipped_with_its_reason(
+    settings: Settings, via_worker: None, check_index: Callable
+) -> None:
+    (settings.data_dir / "broken.txt").write_bytes(b"\x00\xff\x00binary")
+    report = ingest(settings)
+    assert len(report.added) == 5
+    assert len(report.skipped) == 1 and "broken.txt" in report.skipped[0]
+    check_index(settings)
+
+
+def test_the_worker_reports_a_failure_instead_of_dying_silently(tmp_path: Path) -> None:
+    worker = PrepareWorker()
+    try:
+        worker.send(("prepare", [tmp_path / "absent.txt"], "not settings", None, False))
+        with pytest.raises(WorkerStopped, match="AttributeError"):
+            worker.receive()
+    finally:
+        worker.close()
+    assert worker.process.returncode == 0
+
+
+def test_the_worker_imports_neither_chroma_nor_torch() -> None:
+    probe = (
+        "import sys; from assistant import ingest_prepare; "
+        "print(sorted(m for m in ('chromadb', 'torch', 'sentence_transformers') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT
+    )
+    assert out.stdout.strip() == "[]"
