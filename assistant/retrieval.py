@@ -304,7 +304,7 @@ def retrieve(
     index: Index, question: str, k: int, translation: str = ""
 ) -> tuple[QueryAnalysis, list[Retrieved]]:
     """Analyse and search in one call (what the answerers use)."""
-    # The transliteration index (1.2 s to build at 100k chunks) is built only for an English
+    # The transliteration index (0.3 s to build at 100k chunks) is built only for an English
     # question with a capitalised word the lexicon lacks.
     analysis = analyse_query(question, lambda: bridge_vocabulary(index), translation)
     if index.lexical is not None:
