@@ -117,6 +117,8 @@ def open_index(settings: Settings, embedder: Embedder | None = None, create: boo
     if not settings.chroma_host:
         settings.store_dir.mkdir(parents=True, exist_ok=True)
     manifest = Manifest.load(settings.store_dir / f"{name}.manifest.json")
+    if store is not None:
+        store.articles = manifest.files  # the same dict ingest updates
     index = Index(settings, embedder, client, name, store, None, manifest)
     if store is not None and not create:
         index.refresh_lexical()

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
 GROUP_FILES = 200  # files prepared (and held in memory) per step of the pipeline
+FIRST_GROUP_FILES = 20
 # From this many files to (re)ingest, preparation runs in a worker process: starting one
 # costs ~1 s, which a few hundred files repay.
 PROCESS_MIN_FILES = 2 * GROUP_FILES
@@ -139,7 +140,9 @@ def _store_groups(
     the BM25 terms it had are read back from Chroma. Returns the builder holding the BM25
     terms of what was prepared (``None`` when nothing is to be rebuilt).
     """
-    groups = [todo[i : i + GROUP_FILES] for i in range(0, len(todo), GROUP_FILES)]
+    # A small first group gets the first Chroma write going sooner.
+    groups = [todo[:FIRST_GROUP_FILES]] if todo else []
+    groups += [todo[i : i + GROUP_FILES] for i in range(FIRST_GROUP_FILES, len(todo), GROUP_FILES)]
     done = 0
     if len(todo) >= PROCESS_MIN_FILES:
         worker = _WorkerPipeline(groups, index, analyse=builder is not None)
@@ -165,7 +168,7 @@ def _store_groups(
 
 def _progress(progress: Progress | None, groups: list[list[Path]], done: int, total: int) -> None:
     if progress:
-        progress(min(done * GROUP_FILES, total), total, groups[done - 1][-1].name)
+        progress(sum(len(g) for g in groups[:done]), total, groups[done - 1][-1].name)
 
 
 class _WorkerPipeline:
@@ -191,13 +194,16 @@ class _WorkerPipeline:
                 while sent < len(self.groups) and sent - received <= self.AHEAD:
                     worker.send(("prepare", self.groups[sent], self.settings, self.embedder, self.analyse))
                     sent += 1
+                    if sent == len(self.groups) and self.analyse:
+                        worker.send(("builder",))  # built there while the last groups are written
                 t = time.perf_counter()
                 prepared = worker.receive()
                 self.waited += time.perf_counter() - t
                 yield prepared
             if self.analyse:
-                worker.send(("builder",))
+                t = time.perf_counter()
                 self.builder = worker.receive()
+                self.waited += time.perf_counter() - t
         finally:
             worker.close()
 

@@ -193,7 +193,9 @@ def serve() -> None:
                 if analyse and builder is None:
                     builder = LexicalBuilder()
                 reply: Any = prepare(paths, settings, embedder, builder if analyse else None)
-            else:
+            else:  # "builder": build BM25 here, beside the parent's last Chroma writes
+                if builder is not None:
+                    builder.build()
                 reply, builder = builder, None
             pickle.dump((True, reply), replies, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which goes on without us

@@ -22,14 +22,16 @@ from assistant.ingest import ingest
 from assistant.ingest_prepare import PrepareWorker, WorkerStopped
 from assistant.settings import PROJECT_ROOT, Settings
 from tests.conftest import offline_settings
+from vectorstore import lexical
 
 QUERIES = ("ماذا قال وانغ يي عن أوكرانيا", "لافروف أمن أوراسيا", "الصين روسيا شراكة")
 
 
 @pytest.fixture
 def via_worker(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Send every ingest of the 5 articles through the worker, two files a group."""
+    """Send every ingest of the 5 articles through the worker: groups of 1, 2 and 2 files."""
     monkeypatch.setattr(ingest_module, "GROUP_FILES", 2)
+    monkeypatch.setattr(ingest_module, "FIRST_GROUP_FILES", 1)
     monkeypatch.setattr(ingest_module, "PROCESS_MIN_FILES", 1)
 
 
@@ -142,3 +144,40 @@ def test_the_worker_imports_neither_chroma_nor_torch() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_progress_counts_files_across_groups_of_different_sizes(
+    settings: Settings, via_worker: None
+) -> None:
+    seen: list[tuple[int, int]] = []
+    ingest(settings, progress=lambda done, total, _name: seen.append((done, total)))
+    assert seen == [(1, 5), (3, 5), (5, 5)]
+
+
+def test_a_built_bm25_index_is_kept_until_a_chunk_is_added() -> None:
+    builder = lexical.LexicalBuilder()
+    builder.add("a", "قال وزير الخارجية الصيني")
+    first = builder.build()
+    assert builder.build() is first
+    builder.add("b", "لافروف في موسكو")
+    second = builder.build()
+    assert second is not first and second.ids == ["a", "b"]
+    assert second.search(analyse("موسكو"), 1)[0][0] == "b"
+
+
+def test_chunks_read_back_carry_their_article_title_date_and_language_from_the_manifest(
+    settings: Settings, via_worker: None
+) -> None:
+    ingest(settings)
+    index = open_index(settings)
+    assert index.store is not None
+    stored = index.store.collection.get(limit=1, include=["metadatas"])["metadatas"][0]
+    assert "title" not in stored and stored["text"]
+    for chunk in index.store.all_chunks():
+        entry = index.manifest.files[chunk.source]
+        assert (chunk.title, chunk.date, chunk.language) == (
+            entry["title"],
+            entry["date"],
+            entry["language"],
+        )
+        assert chunk.title

@@ -11,6 +11,8 @@ A chunk's text is stored in its metadata (key ``text``), not as a Chroma *docume
 Chroma builds a full-text (FTS5 trigram) index of every document, which this project
 never queries (BM25 does lexical search) and which cost a third of ingest time
 (100k chunks: 113 s to upsert with documents, 80 s with the text in metadata).
+Per-article fields (title, date, language) live in the manifest, not on every chunk:
+each metadata key is a row Chroma writes and indexes (another 9% of its insert time).
 Schema 2 is that layout; a schema-1 store is refused by ``ask`` and rebuilt by ``ingest``.
 """
 
@@ -18,8 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -30,6 +32,7 @@ from assistant.settings import Settings
 
 SCHEMA_VERSION = 2
 TEXT_KEY = "text"
+CHUNK_KEYS = ("source", "start", "end", "position")  # stored per chunk, beside TEXT_KEY
 _MAX_BATCH = 5000
 SERVER_CONNECT_TIMEOUT_S = 5.0
 SERVER_REQUEST_TIMEOUT_S = 120.0  # one request of a server client (a 5000-chunk upsert fits)
@@ -95,6 +98,8 @@ class ChromaStore:
     collection: Any
     embedder_id: str
     dim: int
+    # Per-article fields (``title``, ``date``, ``language``) by source: the manifest's entries.
+    articles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def count(self) -> int:
         """Number of chunks stored."""
@@ -106,7 +111,7 @@ class ChromaStore:
             part = chunks[i : i + _MAX_BATCH]
             self.collection.upsert(
                 ids=[c.chunk_id for c in part],
-                metadatas=[{**c.metadata(), TEXT_KEY: c.text} for c in part],
+                metadatas=[_stored_metadata(c) for c in part],
                 embeddings=np.asarray(vectors[i : i + _MAX_BATCH], dtype=np.float32),
             )
 
@@ -132,7 +137,7 @@ class ChromaStore:
         """Every stored chunk, in pages (used to rebuild the BM25 index)."""
         for ids, metas in self._pages(include=["metadatas"]):
             for chunk_id, meta in zip(ids, metas, strict=True):
-                yield _chunk(chunk_id, meta)
+                yield self._chunk(chunk_id, meta)
 
     def _pages(self, include: list[str], page: int = _MAX_BATCH) -> Iterator[tuple[list, list]]:
         offset = 0
@@ -149,7 +154,13 @@ class ChromaStore:
         if not ids:
             return {}
         got = self.collection.get(ids=ids, include=["metadatas"])
-        return {i: _chunk(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+        return {i: self._chunk(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+
+    def _chunk(self, chunk_id: str, meta: dict[str, Any]) -> Chunk:
+        """A stored chunk from its metadata, with its article's fields from ``articles``."""
+        article = self.articles.get(str(meta.get("source", ""))) or {}
+        fields = {key: article[key] for key in ("title", "date", "language") if article.get(key)}
+        return Chunk.from_metadata(chunk_id, str(meta.get(TEXT_KEY, "")), {**fields, **meta})
 
     def get_many(self, ids: list[str]) -> Iterator[Chunk]:
         """Chunks by id, fetched in pages (missing ids are skipped)."""
@@ -163,7 +174,7 @@ class ChromaStore:
     def get_source(self, source: str) -> list[Chunk]:
         """All chunks of one article, in reading order."""
         got = self.collection.get(where={"source": source}, include=["metadatas"])
-        chunks = [_chunk(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)]
+        chunks = [self._chunk(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)]
         return sorted(chunks, key=lambda c: c.start)
 
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
@@ -178,9 +189,10 @@ class ChromaStore:
         return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
 
 
-def _chunk(chunk_id: str, meta: dict[str, Any]) -> Chunk:
-    """A stored chunk from its metadata (which holds its text under ``TEXT_KEY``)."""
-    return Chunk.from_metadata(chunk_id, str(meta.get(TEXT_KEY, "")), meta)
+def _stored_metadata(chunk: Chunk) -> dict[str, Any]:
+    """What Chroma keeps of a chunk beside its vector: ``CHUNK_KEYS`` and the text."""
+    meta = chunk.metadata()
+    return {**{key: meta[key] for key in CHUNK_KEYS}, TEXT_KEY: chunk.text}
 
 
 def open_store(client: Any, name: str, embedder_id: str, dim: int, create: bool) -> ChromaStore | None:

@@ -95,9 +95,11 @@ class LexicalBuilder:
         self._vocab: dict[str, int] = {}
         self._words: set[str] = set()
         self._doc_freq: Counter[str] = Counter()
+        self._built: LexicalIndex | None = None
 
     def add(self, chunk_id: str, text: str) -> None:
         """Analyse and keep one chunk."""
+        self._built = None
         terms = analyse(text) or [""]
         vocab = self._vocab
         self._rows.append(np.fromiter((vocab.setdefault(t, len(vocab)) for t in terms), np.int32, len(terms)))
@@ -110,18 +112,22 @@ class LexicalBuilder:
         return set(self.ids)
 
     def build(self) -> LexicalIndex:
-        """The BM25 index of every chunk added."""
+        """The BM25 index of every chunk added (kept until the next :meth:`add`, so a worker
+        process can build it and hand both over)."""
+        if self._built is not None:
+            return self._built
         bm25s = _bm25s()
         model = bm25s.BM25()
         if self.ids:
             model.index((self._rows, dict(self._vocab)), show_progress=False)
-        return LexicalIndex(
+        self._built = LexicalIndex(
             model=model,
             ids=list(self.ids),
             fingerprint=fingerprint(self.ids),
             words=frozenset(self._words),
             doc_freq=dict(self._doc_freq),
         )
+        return self._built
 
 
 def build(chunks: Iterable[Chunk]) -> LexicalIndex:
