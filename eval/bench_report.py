@@ -69,7 +69,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("cold_ask_s", "cold ask s", "{:.2f}"),
     ("page_ready_s", "page ready s", "{:.1f}"),
 )
-STAGES = ("clean", "split", "embed", "bm25", "chroma_wait", "chroma")
+STAGES = ("clean", "split", "embed", "analyse", "prepare_wait", "chroma", "manifest", "bm25")
 
 
 def _run(cmd: Sequence[str]) -> str:
@@ -166,9 +166,9 @@ def stage_table(rows: Sequence[dict[str, Any]]) -> str:
     """Markdown table of ingest seconds per stage, the unattributed rest (planning, manifest,
     deletes), the total, and the unchanged re-ingest.
 
-    ``chroma`` is the writer thread's busy time, which overlaps the stages before it; the
-    ingesting thread's own stages, ``chroma_wait`` (its waits for the writer) and ``other``
-    add up to the total."""
+    A large ingest prepares files (clean, split, embed, analyse) in a worker process while
+    this one writes to Chroma: those four overlap the rest; ``prepare_wait``, ``chroma``,
+    ``manifest``, ``bm25`` and ``other`` add up to the total."""
     head = (
         "| chunks | "
         + " | ".join(f"{s} s" for s in STAGES)
