@@ -174,7 +174,7 @@ def _progress(progress: Progress | None, groups: list[list[Path]], done: int, to
 class _WorkerPipeline:
     """Groups prepared by one worker process, ``AHEAD`` groups ahead of the consumer."""
 
-    AHEAD = 2
+    AHEAD = 8  # groups requested ahead: their replies wait on disk, ~10 MB a group
 
     def __init__(self, groups: list[list[Path]], index: Index, analyse: bool) -> None:
         self.groups = groups

@@ -14,8 +14,10 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +128,11 @@ class PrepareWorker:
     """One preparation worker process; requests are answered in the order sent."""
 
     def __init__(self) -> None:
+        # Replies go through files in this folder, the pipe carries only their names: a
+        # reply (a group's chunks and vectors, ~10 MB) written to the pipe blocked the
+        # worker until this process read it, and this process reads nothing while inside
+        # a Chroma call (which holds the GIL), so the worker could not work ahead.
+        self.spool = Path(tempfile.mkdtemp(prefix="assistant-prepare-"))
         package_root = str(Path(__file__).resolve().parent.parent)
         env = {
             **os.environ,
@@ -134,7 +141,12 @@ class PrepareWorker:
             ),
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "from assistant.ingest_prepare import serve; serve()"],
+            [
+                sys.executable,
+                "-c",
+                "import sys; from assistant.ingest_prepare import serve; serve(sys.argv[1])",
+                str(self.spool),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -161,7 +173,14 @@ class PrepareWorker:
             ) from None
         if not ok:
             raise WorkerStopped(value)
-        return value
+        path = Path(value)
+        try:
+            with open(path, "rb") as handle:
+                return pickle.load(handle)
+        except (OSError, EOFError, pickle.UnpicklingError) as exc:
+            raise WorkerStopped(f"its reply could not be read: {exc}") from None
+        finally:
+            path.unlink(missing_ok=True)
 
     def close(self) -> None:
         """Ask the worker to stop (end of stdin) and reap it; kill it if it lingers."""
@@ -175,13 +194,18 @@ class PrepareWorker:
             self.process.wait()
         if self.process.stdout:
             self.process.stdout.close()
+        spool = getattr(self, "spool", None)
+        if spool is not None:
+            shutil.rmtree(spool, ignore_errors=True)
 
 
-def serve() -> None:
-    """The worker's loop: answer requests until stdin closes."""
+def serve(spool: str) -> None:
+    """The worker's loop: answer requests until stdin closes, each reply pickled to a file
+    in ``spool`` whose name goes back on stdout."""
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the reply stream
     builder: LexicalBuilder | None = None
+    count = 0
     while True:
         try:
             request = pickle.load(requests)
@@ -197,7 +221,11 @@ def serve() -> None:
                 if builder is not None:
                     builder.build()
                 reply, builder = builder, None
-            pickle.dump((True, reply), replies, protocol=pickle.HIGHEST_PROTOCOL)
+            count += 1
+            path = Path(spool) / f"{count:06d}.pickle"
+            with open(path, "wb") as handle:
+                pickle.dump(reply, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((True, str(path)), replies, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which goes on without us
             pickle.dump((False, f"{type(exc).__name__}: {exc}"), replies)
         replies.flush()

@@ -181,3 +181,11 @@ def test_chunks_read_back_carry_their_article_title_date_and_language_from_the_m
             entry["language"],
         )
         assert chunk.title
+
+
+def test_the_collection_persists_its_vector_index_every_hundred_inserts(settings: Settings) -> None:
+    """So a new process replays at most 99 logged inserts on its first query, not 999."""
+    ingest(settings)
+    index = open_index(settings)
+    assert index.store is not None
+    assert index.store.collection.configuration_json["hnsw"]["sync_threshold"] == 100

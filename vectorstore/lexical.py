@@ -107,6 +107,20 @@ class LexicalBuilder:
         self._doc_freq.update(set(terms))
         self._words.update(words(text))
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the rows as one array (a worker process hands a 100k-chunk builder over:
+        100k small arrays pickled one by one took seconds)."""
+        state = dict(self.__dict__)
+        rows = state.pop("_rows")
+        state["_flat"] = np.concatenate(rows) if rows else np.zeros(0, np.int32)
+        state["_lengths"] = np.fromiter((len(r) for r in rows), np.int64, len(rows))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        flat, lengths = state.pop("_flat"), state.pop("_lengths")
+        self.__dict__.update(state)
+        self._rows = np.split(flat, np.cumsum(lengths)[:-1]) if len(lengths) else []
+
     def chunk_ids(self) -> set[str]:
         """Ids of the chunks added so far."""
         return set(self.ids)
