@@ -7,7 +7,7 @@ Per run, under the single-writer lock:
 2. remove chunks of deleted files and orphans no manifest entry claims;
 3. clean, split and embed new or changed files, delete their stale chunks, upsert the
    new ones (ids are deterministic, so a repeat upsert is harmless), then record them;
-   a writer thread does the Chroma part of one group while the next is prepared;
+   a large ingest prepares files in a worker process while this one writes to Chroma;
 4. rebuild the BM25 index when anything changed, from the terms analysed on the way
    (only unchanged chunks are read back from Chroma).
 
@@ -135,8 +135,8 @@ def _store_groups(
 ) -> lexical.LexicalBuilder | None:
     """Prepare the files group by group, write each group to Chroma, then record it.
 
-    A large ingest prepares in a worker process, two groups ahead of the writes (see
-    :mod:`assistant.ingest_prepare`); if that worker dies, the rest is prepared here and
+    A large ingest prepares in a worker process, up to ``_WorkerPipeline.AHEAD`` groups
+    ahead of the writes (see :mod:`assistant.ingest_prepare`); if that worker dies, the rest is prepared here and
     the BM25 terms it had are read back from Chroma. Returns the builder holding the BM25
     terms of what was prepared (``None`` when nothing is to be rebuilt).
     """

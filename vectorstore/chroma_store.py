@@ -9,10 +9,10 @@ of different embedders or schema versions are never mixed.
 
 A chunk's text is stored in its metadata (key ``text``), not as a Chroma *document*:
 Chroma builds a full-text (FTS5 trigram) index of every document, which this project
-never queries (BM25 does lexical search) and which cost a third of ingest time
-(100k chunks: 113 s to upsert with documents, 80 s with the text in metadata).
+never queries (BM25 does lexical search) and which cost about 30% of Chroma's insert
+time (100k chunks: 113 s to upsert with documents, 80 s with the text in metadata).
 Per-article fields (title, date, language) live in the manifest, not on every chunk:
-each metadata key is a row Chroma writes and indexes (another 9% of its insert time).
+each metadata key is a row Chroma writes and indexes (9% of its insert time at 20k chunks).
 Schema 2 is that layout; a schema-1 store is refused by ``ask`` and rebuilt by ``ingest``.
 """
 
@@ -35,7 +35,7 @@ TEXT_KEY = "text"
 # Chroma writes its HNSW index to disk every this many inserts; the rest stays in its log and
 # every new process replays it on its first query. At the default, 1,000, up to 999 vectors
 # were replayed: 0.75 s of a cold `ask` at 100k chunks. At 100 the same ingest took the same
-# time (10.7 vs 11.1 s for 20k chunks) and left nothing to replay.
+# time (10.7 vs 11.1 s for 20k chunks) and leaves at most 99 (none in that run).
 HNSW_SYNC_THRESHOLD = 100
 CHUNK_KEYS = ("source", "start", "end", "position")  # stored per chunk, beside TEXT_KEY
 _MAX_BATCH = 5000
