@@ -27,7 +27,14 @@ from pathlib import Path
 from assistant.documents import list_article_files
 from assistant.errors import StoreMismatchError
 from assistant.index import Index, index_name, open_index, writer_lock
-from assistant.ingest_prepare import Prepared, PrepareWorker, WorkerStopped, embed, prepare
+from assistant.ingest_prepare import (
+    Prepared,
+    PrepareWorker,
+    WorkerStopped,
+    add_elapsed,
+    embed,
+    prepare,
+)
 from assistant.settings import Settings
 from vectorstore import lexical
 from vectorstore.chroma_store import drop_collection, make_client
@@ -74,9 +81,7 @@ class IngestReport:
 
     def add_time(self, stage: str, since: float) -> float:
         """Add the time since ``since`` to ``stage`` and return now."""
-        now = time.perf_counter()
-        self.timings[stage] = self.timings.get(stage, 0.0) + now - since
-        return now
+        return add_elapsed(self.timings, stage, since)
 
 
 def file_hash(path: Path) -> str:

@@ -48,9 +48,15 @@ class Prepared:
     timings: dict[str, float] = field(default_factory=dict)
 
     def add_time(self, stage: str, since: float) -> float:
-        now = time.perf_counter()
-        self.timings[stage] = self.timings.get(stage, 0.0) + now - since
-        return now
+        """Add the time since ``since`` to ``stage`` and return now."""
+        return add_elapsed(self.timings, stage, since)
+
+
+def add_elapsed(timings: dict[str, float], stage: str, since: float) -> float:
+    """Add the seconds since ``since`` to ``timings[stage]``; return now (the next ``since``)."""
+    now = time.perf_counter()
+    timings[stage] = timings.get(stage, 0.0) + now - since
+    return now
 
 
 def manifest_entry(article: Article, chunks: list[Chunk]) -> dict:
@@ -194,9 +200,7 @@ class PrepareWorker:
             self.process.wait()
         if self.process.stdout:
             self.process.stdout.close()
-        spool = getattr(self, "spool", None)
-        if spool is not None:
-            shutil.rmtree(spool, ignore_errors=True)
+        shutil.rmtree(self.spool, ignore_errors=True)
 
 
 def serve(spool: str) -> None:

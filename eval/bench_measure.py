@@ -52,26 +52,26 @@ def load_queries(path: Path) -> list[Query]:
     return [Query(r["text"], r["lang"], tuple(r["sources"]), r["origin"]) for r in rows]
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident set size so far, in MB (VmHWM; ru_maxrss elsewhere)."""
+def _proc_status_mb(field: str) -> float | None:
+    """A ``kB`` field of /proc/self/status in MB, or None where /proc is missing."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return None
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far, in MB (VmHWM; ru_maxrss elsewhere)."""
+    peak = _proc_status_mb("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def current_rss_mb() -> float:
     """This process's resident set size now, in MB (0 where /proc is missing)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return _proc_status_mb("VmRSS") or 0.0
 
 
 def reset_peak_rss() -> bool:

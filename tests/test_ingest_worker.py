@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -95,6 +96,7 @@ class _DeadWorker(PrepareWorker):
     """A worker process that exits at once, as one killed by the OOM killer would."""
 
     def __init__(self) -> None:
+        self.spool = Path(tempfile.mkdtemp())
         self.process = subprocess.Popen(
             [sys.executable, "-c", "import sys; sys.exit(3)"],
             stdin=subprocess.PIPE,
