@@ -34,6 +34,7 @@ from vectorstore.embedders import Embedder
 from vectorstore.lexical import LexicalBuilder
 
 EMBED_BATCH = 2048
+REAP_TIMEOUT_S = 10.0  # how long a worker whose output ended may take to exit
 
 
 @dataclass
@@ -173,7 +174,7 @@ class PrepareWorker:
         try:
             ok, value = pickle.load(self.process.stdout)
         except (EOFError, OSError, pickle.UnpicklingError) as exc:
-            code = self.process.poll()
+            code = self._exit_code(REAP_TIMEOUT_S if isinstance(exc, EOFError) else 0.0)
             raise WorkerStopped(
                 f"exit code {code}" if code is not None else type(exc).__name__
             ) from None
@@ -187,6 +188,17 @@ class PrepareWorker:
             raise WorkerStopped(f"its reply could not be read: {exc}") from None
         finally:
             path.unlink(missing_ok=True)
+
+    def _exit_code(self, timeout_s: float = REAP_TIMEOUT_S) -> int | None:
+        """The worker's exit code once it has been reaped, ``None`` if it is still running.
+
+        Its end of the pipe closes a moment before the kernel can report its exit status,
+        so ``poll()`` right after EOF often said "still running" on a busy machine: after
+        EOF, wait (at most ``timeout_s``) for the process that closed its output."""
+        try:
+            return self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            return None
 
     def close(self) -> None:
         """Ask the worker to stop (end of stdin) and reap it; kill it if it lingers."""

@@ -34,8 +34,10 @@ Fixtures (function-scoped unless said otherwise):
 
 Helpers defined here (fixtures are the supported way in): ``BUNDLED_ARTICLES``,
 ``ARTICLE_NAMES``, ``build_tiny_sentence_transformer``, ``free_port``, ``cli_env``,
-``assert_index_consistent``. An autouse fixture removes ``ASSISTANT_*`` variables from the
-environment of every test, so a developer's shell cannot change an outcome.
+``assert_index_consistent``. The caller's ``ASSISTANT_*``, ``HF_*``, ``TRANSFORMERS_*``,
+``OPENAI_*``, proxy and similar variables (:data:`ISOLATED_PREFIXES`) are removed when pytest
+starts and again before every test (an autouse fixture), so a developer's shell cannot
+change an outcome; the header of the run names the ones removed.
 """
 
 from __future__ import annotations
@@ -63,12 +65,61 @@ ARTICLE_NAMES = tuple(sorted(p.name for p in BUNDLED_ARTICLES.glob("*.txt")))
 CHROMA_START_TIMEOUT_S = 20.0
 
 
+# Variables of the caller's shell that change what the product or its libraries do: our
+# settings, the model hub and its libraries, the OpenAI/Ollama clients, tiktoken's cache,
+# Gradio's and Chroma's own settings, and proxies (which httpx and requests obey).
+ISOLATED_PREFIXES = (
+    "ASSISTANT_",
+    "HF_",
+    "HUGGINGFACE_",
+    "TRANSFORMERS_",
+    "SENTENCE_TRANSFORMERS_",
+    "OPENAI_",
+    "OLLAMA_",
+    "TIKTOKEN_",
+    "DATA_GYM_",
+    "GRADIO_SERVER_",
+    "CHROMA_",
+)
+PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy"})
+
+
+def is_isolated_variable(name: str) -> bool:
+    """True if the variable ``name`` of the caller's environment must not reach a test."""
+    return name.upper().startswith(ISOLATED_PREFIXES) or name.lower() in PROXY_VARIABLES
+
+
+def _clear_isolated_variables(delete: Callable[[str], object]) -> list[str]:
+    """Delete (with ``delete``) every isolated variable of ``os.environ``; their names."""
+    names = sorted(name for name in os.environ if is_isolated_variable(name))
+    for name in names:
+        delete(name)
+    return names
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Clear the caller's isolated variables before anything is imported or collected, so
+    module-level code, session fixtures and subprocesses (a Chroma server, the CLI) never
+    see them either (each xdist worker runs this too)."""
+    config.stash[_CLEARED_KEY] = _clear_isolated_variables(os.environ.pop)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """Say which variables of the caller's environment the tests do not see."""
+    cleared = config.stash.get(_CLEARED_KEY, [])
+    return f"environment cleared for the tests: {', '.join(cleared)}" if cleared else None
+
+
+_CLEARED_KEY = pytest.StashKey[list[str]]()
+
+
 @pytest.fixture(autouse=True)
-def _no_assistant_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Stray ``ASSISTANT_*`` variables of the developer's shell must not change a test."""
-    for key in list(os.environ):
-        if key.startswith("ASSISTANT_"):
-            monkeypatch.delenv(key)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees ``HF_*``, ``TRANSFORMERS_*``, ``ASSISTANT_*``, ``OPENAI_*``, proxy or the
+    other isolated variables, even ones set by an earlier test or a library at run time;
+    a test that needs one sets it with ``monkeypatch``. (E.g. ``HF_HUB_OFFLINE=1`` in the
+    shell turned off tiktoken's download and changed a test's outcome.)"""
+    _clear_isolated_variables(monkeypatch.delenv)
 
 
 @pytest.fixture

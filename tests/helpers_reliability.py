@@ -27,6 +27,7 @@ from assistant.settings import PROJECT_ROOT, Settings
 
 REAL_ARTICLES = PROJECT_ROOT / "data" / "articles"
 _SENTENCE_RE = re.compile(r"(?<=[.؟!])\s+|\n+")
+WEB_REQUEST_TIMEOUT_S = 120.0  # per HTTP call of a test's web client; generous on purpose
 
 
 def make_settings(root: Path, **overrides: object) -> Settings:
@@ -256,7 +257,14 @@ def chat_texts(chat: list[dict]) -> list[tuple[str, str]]:
 
 
 def web_client(url: str, **kwargs: object):  # type: ignore[no-untyped-def]
-    """A ``gradio_client.Client`` (one web session) with the client's own telemetry off."""
+    """A ``gradio_client.Client`` (one web session) with the client's own telemetry off.
+
+    Its HTTP calls wait up to ``WEB_REQUEST_TIMEOUT_S`` instead of httpx's default 5 s:
+    twenty sessions opened at once on a machine whose cores are busy elsewhere can take
+    longer than 5 s to get an answer to ``/config``, a test of the page must not fail
+    on that, while a page that hangs still fails it.
+    """
     from gradio_client import Client
 
+    kwargs.setdefault("httpx_kwargs", {"timeout": WEB_REQUEST_TIMEOUT_S})
     return Client(url, verbose=False, analytics_enabled=False, **kwargs)  # type: ignore[arg-type]

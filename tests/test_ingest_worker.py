@@ -93,12 +93,18 @@ def test_an_update_through_the_worker_reads_unchanged_chunks_back_for_bm25(
 
 
 class _DeadWorker(PrepareWorker):
-    """A worker process that exits at once, as one killed by the OOM killer would."""
+    """A worker process that dies at once, as one killed by the OOM killer would. Its
+    output closes a moment before it exits (as at the end of any process, only longer
+    here), so the exit code can only be reported if the parent waits for it."""
 
     def __init__(self) -> None:
         self.spool = Path(tempfile.mkdtemp())
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "import sys; sys.exit(3)"],
+            [
+                sys.executable,
+                "-c",
+                "import os, sys, time; os.close(1); time.sleep(0.5); sys.exit(3)",
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
