@@ -14,33 +14,46 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from assistant.cli_format import label_block, table, terminal_width
 from assistant.errors import UserError
 from assistant.models import Answer
+from assistant.notices import say_notices_once_per_store
 from assistant.settings import Settings, configure_logging, settings_table
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
+DESCRIPTION = (
+    "Ask questions about the news articles of a folder, in Arabic or English, and get "
+    "answers quoted from them, each quote naming its file; or summarise them."
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """Argument parser for every sub-command."""
-    parser = argparse.ArgumentParser(prog="python -m assistant", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("ingest", help="index the articles folder (incremental)")
+    """Argument parser for every sub-command (help texts in plain words)."""
+    parser = argparse.ArgumentParser(prog="python -m assistant", description=DESCRIPTION)
+    sub = parser.add_subparsers(title="commands", dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser("ingest", help="index the articles folder (only new, changed or deleted files)")
     p.add_argument("--data", type=Path, help="folder of .txt articles (default: ASSISTANT_DATA_DIR)")
-    p.add_argument("--rebuild", action="store_true", help="drop this embedder's index and rebuild it")
-    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait for another ingest")
-    sub.add_parser("status", help="what is indexed, with which embedder, in which mode")
-    p = sub.add_parser("ask", help="answer a question with cited quotes")
-    p.add_argument("question", nargs="+")
+    p.add_argument("--rebuild", action="store_true", help="drop this embedder's index and build it again")
+    p.add_argument(
+        "--wait", type=float, default=0.0, metavar="SECONDS",
+        help="if another ingest is running, wait up to SECONDS for it (default: stop at once)",
+    )  # fmt: skip
+    p = sub.add_parser("status", help="what is indexed, with which embedder, in which mode")
+    p.add_argument("--json", action="store_true", help="print the status and the articles as JSON")
+    p = sub.add_parser("ask", help="answer a question with quotes from the articles")
+    p.add_argument("question", nargs="+", help="the question, in Arabic or English")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
-    p = sub.add_parser("summarize", help="summarise articles or a topic, with citations")
+    p = sub.add_parser("summarize", help="summarise articles or a topic, with quotes")
     p.add_argument("sources", nargs="*", help="article file names (default: all)")
     p.add_argument("--all", action="store_true", help="all indexed articles")
     p.add_argument("--topic", help="summarise what the articles say about this topic")
-    p.add_argument("--json", action="store_true")
-    sub.add_parser("chat", help="interactive questions in the terminal (follow-ups keep context)")
-    sub.add_parser("settings", help="print the settings table")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    sub.add_parser("chat", help="ask questions one after another in the terminal (follow-ups keep context)")
+    sub.add_parser("settings", help="print every setting, its variable and its default")
     return parser
 
 
@@ -91,15 +104,52 @@ def _assistant(settings: Settings):  # type: ignore[no-untyped-def]
     return Assistant.from_settings(settings, progress=_progress_bar("first ingest"))
 
 
+STATUS_LABELS = {
+    "articles": "Articles",
+    "chunks": "Chunks",
+    "collection": "Collection",
+    "store": "Store",
+    "tokens": "Token counter",
+    "embedder_fallback": "Embedder fallback",
+}
+
+
+def _plain(value: object) -> str:
+    """A status value in words: a mapping as ``key value, ...``, a list joined, else ``str``."""
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {_plain(item)}" for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_plain(item) for item in value)
+    return str(value)
+
+
+def format_status(status: dict[str, Any], articles: list[dict[str, Any]], width: int) -> str:
+    """``status`` as aligned label/value lines, then one table row per indexed article
+    with its full title wrapped under the title column."""
+    mode = status.get("mode") or {}
+    rows = [("Embedder", mode.get("embedder", "?")), ("LLM", mode.get("llm", "?"))]
+    for key, value in status.items():
+        if key != "mode" and value not in (None, ""):
+            rows.append((STATUS_LABELS.get(key, key.replace("_", " ").capitalize()), _plain(value)))
+    if not articles:
+        return label_block(rows, width) + "\n\nNo articles are indexed yet (run: python -m assistant ingest)."
+    table_rows = [
+        [a["source"], a.get("date") or "-", a.get("language") or "-", a.get("chunks", 0), a.get("title") or "-"]
+        for a in articles
+    ]
+    articles_table = table(["File", "Date", "Language", "Chunks", "Title"], table_rows, width, right=[3])
+    return label_block(rows, width) + "\n\n" + articles_table
+
+
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.service import Assistant
 
     assistant = Assistant.from_settings(settings, auto_ingest=False)
-    status = assistant.status()
-    for key, value in status.items():
-        print(f"{key}: {value}")
-    for row in assistant.articles():
-        print(f"  {row['source']}  {row['date'] or '-':10}  {row['chunks']:3} chunks  {row['title'][:60]}")
+    status, articles = assistant.status(), assistant.articles()
+    if args.json:
+        print(json.dumps({**status, "files": articles}, ensure_ascii=False, indent=2))
+    else:
+        print(format_status(status, articles, terminal_width()))
     return 0
 
 
@@ -122,7 +172,8 @@ def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     assistant = _assistant(settings)
-    print(f"Ask in Arabic or English (empty line or Ctrl-D to quit). Mode: {assistant.mode.to_dict()}")
+    mode = assistant.mode
+    print(f"Ask in Arabic or English (empty line or Ctrl-D to quit). Embedder {mode.embedder}, LLM {mode.llm}.")
     history: list[tuple[str, str]] = []
     while True:
         try:
@@ -155,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
         configure_logging(settings.log_level)
+        say_notices_once_per_store(settings.store_dir)
         if args.command == "settings":
             print(settings_table())
             return 0

@@ -71,17 +71,91 @@ def test_a_second_cli_ingest_finds_everything_unchanged(cli_ingests: list) -> No
     assert second.stdout.startswith("0 added, 0 updated, 0 removed, 5 unchanged, 0 skipped;")
 
 
+def status_fields(stdout: str) -> dict[str, str]:
+    """The ``Label   value`` block that opens ``status``; asserts the values are aligned."""
+    block = stdout.split("\n\n")[0].splitlines()
+    column = len(block[0]) - len(block[0].split("  ")[-1].lstrip())
+    fields: dict[str, str] = {}
+    for line in block:
+        label, value = line[:column].strip(), line[column:]
+        assert value and not value[0].isspace(), f"value not aligned: {line!r}"
+        if label:
+            fields[label] = value
+        else:  # a wrapped value goes on under its own column
+            fields[list(fields)[-1]] += " " + value
+    return fields
+
+
 def test_status_lists_the_mode_the_counter_and_every_article(
     cli_runner: Run, cli_settings: Settings, cli_ingests: list
 ) -> None:
-    done = cli_runner(cli_settings, "status")
+    done = cli_runner(cli_settings, "status", env={"COLUMNS": "80"})
     assert done.returncode == 0, done.stderr
-    assert "articles: 5" in done.stdout
-    assert "'embedder': 'hashing-ngram-v1-512'" in done.stdout and "'llm': 'none'" in done.stdout
-    assert "tokens: approximate" in done.stdout or "tokens: tiktoken:" in done.stdout
+    fields = status_fields(done.stdout)
+    assert fields["Articles"] == "5" and fields["Chunks"] == "25"
+    assert fields["Embedder"] == "hashing-ngram-v1-512" and fields["LLM"] == "none"
+    assert fields["Token counter"].startswith(("approximate", "tiktoken:"))
+    assert "Embedder fallback" not in fields
     for name in ARTICLE_NAMES:
         assert name in done.stdout
     assert "2024-04-29" in done.stdout
+
+
+def test_status_reads_like_a_tool_no_python_reprs_full_titles_wrapped_between_words(
+    cli_runner: Run, cli_settings: Settings, cli_ingests: list
+) -> None:
+    from assistant.documents import load_article
+
+    done = cli_runner(cli_settings, "status", env={"COLUMNS": "80"})
+    assert done.returncode == 0, done.stderr
+    assert not any(mark in done.stdout for mark in ("{", "}", "': '", "None"))
+    lines = done.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("File "))
+    title_column = header.index("Title")
+    table = lines[lines.index(header) :]
+    assert all(len(line) <= 80 for line in table)
+    words = " ".join(line[title_column:] for line in table[1:]).split()
+    titles = [
+        load_article(cli_settings.data_dir / name, cli_settings.max_file_bytes).title
+        for name in ARTICLE_NAMES
+    ]
+    assert words == " ".join(titles).split()  # every title whole, in order, no word cut
+    assert sum(len(line) > title_column and not line[0].isspace() for line in table[1:]) == 5
+
+
+def test_status_json_gives_the_mode_and_the_files(
+    cli_runner: Run, cli_settings: Settings, cli_ingests: list
+) -> None:
+    done = cli_runner(cli_settings, "status", "--json")
+    assert done.returncode == 0, done.stderr
+    status = json.loads(done.stdout)
+    assert status["mode"] == {"embedder": "hashing-ngram-v1-512", "llm": "none"}
+    assert [f["source"] for f in status["files"]] == ARTICLE_NAMES
+
+
+@pytest.mark.parametrize("command", [[], ["ingest"], ["status"], ["ask"], ["summarize"], ["chat"]])
+def test_help_is_plain_words_and_every_option_has_one(run_cli: Run, command: list[str]) -> None:
+    done = run_cli(*command, "--help")
+    assert done.returncode == 0, done.stderr
+    assert "`" not in done.stdout and ":class:" not in done.stdout
+    options = [line.split() for line in done.stdout.splitlines() if line.startswith("  -")]
+    assert options and all(len(words) > 1 for words in options), done.stdout  # a help text each
+
+
+def test_the_embedder_fallback_notice_is_said_once_per_store_and_stays_in_status_and_mode(
+    run_cli: Run, settings: Settings, tmp_path: Path
+) -> None:
+    missing = settings.model_copy(update={"embedder": str(tmp_path / "no-such-model")})
+    notice = "Embedding model unavailable: model folder"
+    first = run_cli("ask", QUESTION, settings=missing)
+    assert first.returncode == 0, first.stderr
+    assert first.stderr.count(notice) == 1
+    again = [run_cli(*args, settings=missing) for args in (["ask", QUESTION, "--json"], ["status"])]
+    assert all(done.returncode == 0 and notice not in done.stderr for done in again)
+    assert json.loads(again[0].stdout)["mode"]["embedder"] == "hashing-ngram-v1-512"
+    assert status_fields(again[1].stdout)["Embedder fallback"].startswith("model folder ")
+    other_store = missing.model_copy(update={"store_dir": tmp_path / "other-store"})
+    assert notice in run_cli("status", settings=other_store).stderr
 
 
 def test_ask_json_has_exactly_the_public_keys(asked: dict[str, Any]) -> None:

@@ -219,7 +219,11 @@ def make_embedder(settings: Settings) -> Embedder:
 def _note_fallback(reason: str) -> None:
     if reason not in _FALLBACK_NOTED:
         _FALLBACK_NOTED.add(reason)
-        log.warning("Embedding model unavailable: %s. Using the offline hashing embedder.", reason)
+        log.warning(
+            "Embedding model unavailable: %s. Using the offline hashing embedder.",
+            reason,
+            extra={"once_per_store": f"embedder-fallback: {reason}"},  # assistant.notices
+        )
         FALLBACK_REASONS.append(reason)
 
 
