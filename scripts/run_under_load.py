@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -25,8 +26,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# The README's test command, without the interpreter (keep the two in step).
-README_PYTEST_ARGS = ["-n", "auto"]
+# The README's test command, without the interpreter (keep the two in step), verbose so the
+# log names each test as it ends.
+README_PYTEST_ARGS = ["-n", "auto", "-v"]
 BUSY_LOOP = "while True:\n    pass\n"
 
 
@@ -101,12 +103,18 @@ def run_suite(number: int, pytest_args: list[str], log_dir: Path) -> tuple[int, 
     before = load_average()
     started = time.monotonic()
     with open(log, "wb") as out:
-        code = subprocess.call(
+        suite = subprocess.Popen(
             [sys.executable, "-m", "pytest", *pytest_args],
             cwd=PROJECT_ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+        try:
+            code = suite.wait()
+        finally:  # interrupted: let pytest stop its workers and servers itself
+            if suite.poll() is None:
+                suite.terminate()
+                suite.wait()
     seconds = time.monotonic() - started
     print(
         f"run {number}: exit {code}, {seconds / 60:.1f} min ({seconds:.0f} s), "
@@ -119,6 +127,7 @@ def run_suite(number: int, pytest_args: list[str], log_dir: Path) -> tuple[int, 
 def main(argv: list[str] | None = None) -> int:
     """Run the suite ``--runs`` times beside the burners; 0 only if every run passed."""
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the burners are stopped
     pytest_args = args.pytest_args or README_PYTEST_ARGS
     args.log_dir.mkdir(parents=True, exist_ok=True)
     print(
