@@ -62,7 +62,7 @@ from assistant.settings import PROJECT_ROOT, Settings
 
 BUNDLED_ARTICLES = PROJECT_ROOT / "data" / "articles"
 ARTICLE_NAMES = tuple(sorted(p.name for p in BUNDLED_ARTICLES.glob("*.txt")))
-CHROMA_START_TIMEOUT_S = 20.0
+CHROMA_START_TIMEOUT_S = 120.0  # catches a server that never starts, not a busy machine
 
 
 # Variables of the caller's shell that change what the product or its libraries do: our
@@ -113,33 +113,23 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 _CLEARED_KEY = pytest.StashKey[list[str]]()
 
 
-SERIAL_GROUP = "serial"
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Prepare the order and groups ``pytest -n auto`` (``--dist loadgroup``) works with.
+    """Modules with more ``slow`` tests first (stable order otherwise), for ``pytest -n auto``.
 
-    - Modules with more ``slow`` tests run first (stable order otherwise), so the long
-      ones (browser, crash trials) start at once instead of ending a run on one worker
-      (xdist's own reordering, by number of tests, is turned off in pyproject.toml).
-    - Each test is in its module's ``xdist_group``: a module's tests run in order on one
-      worker and its module-scoped set-up (a served page, a browser, an index built
-      through the CLI) is built once. A test marked ``serial`` joins the ``serial`` group
-      instead, for tests that must not run beside each other; an explicit
-      ``xdist_group`` marker is kept. Without ``-n`` the markers change nothing.
+    ``--dist loadfile`` (pyproject.toml) keeps each module on one worker, in order, so its
+    module-scoped set-up (a served page, a browser, an index built through the CLI) is
+    built once; sending the long modules (browser, crash trials) out first keeps one of
+    them from ending a run alone on one worker. xdist's own reordering (by number of
+    tests) is turned off. (``--dist loadgroup`` would allow finer groups, but with pytest
+    9.2 and xdist 3.8 its ``xdist_group`` markers change nothing: xdist writes the group
+    into ``item._nodeid``, which pytest 9.2 no longer reads.)
     """
     slow: dict[str, int] = {}
     for item in items:
         module = item.nodeid.split("::")[0]
         slow[module] = slow.get(module, 0) + (item.get_closest_marker("slow") is not None)
     items.sort(key=lambda item: -slow[item.nodeid.split("::")[0]])
-    for item in items:
-        if item.get_closest_marker("xdist_group") is not None:
-            continue
-        serial = item.get_closest_marker("serial") is not None
-        group = SERIAL_GROUP if serial else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(autouse=True)
