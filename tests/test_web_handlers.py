@@ -535,7 +535,14 @@ def test_auth_is_parsed_from_user_colon_password() -> None:
 def test_build_app_wires_the_handlers(handlers: WebHandlers) -> None:
     demo = build_app(handlers.assistant)
     names = [getattr(fn.fn, "__name__", "") for fn in demo.fns.values()]
-    assert {"respond", "open_citation", "summarise_live", "upload_live", "reindex_live", "clear"} <= set(names)
+    assert {
+        "respond",
+        "open_citation",
+        "summarise_live",
+        "upload_live",
+        "reindex_live",
+        "clear",
+    } <= set(names)
     assert names.count("clear") == 2  # the button and the chat's own trash icon reset the history
 
 
@@ -543,7 +550,7 @@ def test_the_page_refreshes_on_load_without_a_spinner_over_the_banner(
     handlers: WebHandlers,
 ) -> None:
     demo = build_app(handlers.assistant)
-    load = [d for d in demo.config["dependencies"] if ["load"] == [t[1] for t in d["targets"]]]
+    load = [d for d in demo.config["dependencies"] if [t[1] for t in d["targets"]] == ["load"]]
     assert load and all(d["show_progress"] == "hidden" for d in load)
 
 
@@ -668,5 +675,8 @@ def test_the_timeline_puts_dated_articles_in_date_order_and_undated_ones_last() 
     xs = [float(x) for x in re.findall(r'<text class="timeline-count" x="([\d.]+)"', svg)]
     assert xs == sorted(xs) and len(set(xs)) == 4  # left to right, no two bars on one spot
     assert "<b>" not in svg and "&lt;b&gt;None&lt;/b&gt;" in svg
-    assert "4 articles, 15 passages" in svg and "3 dated (2024-04-02 to 2024-05-20); 1 without a date" in svg
+    assert (
+        "4 articles, 15 passages" in svg
+        and "3 dated (2024-04-02 to 2024-05-20); 1 without a date" in svg
+    )
     assert render_timeline([]) == ""
