@@ -130,43 +130,61 @@ def _preview(quote_text: str, limit: int = QUOTE_PREVIEW_CHARS) -> str:
     return flat[: cut if cut > limit // 2 else limit] + "…"
 
 
-Position = tuple[int, int]  # (paragraph number, paragraph count), both 1-based
+Position = tuple[int, int]  # (paragraph number, paragraph count); number 0 = the title line
 POSITION_LABEL = {"ar": "الفقرة {k} من {n}", "en": "paragraph {k} of {n}"}
+TITLE_LABEL = {"ar": "العنوان", "en": "the title"}
 
 
 def position_label(position: Position | None, language: str = "en") -> str:
-    """``(4, 9)`` → ``"paragraph 4 of 9"`` (Arabic wording for ``"ar"``); "" when unknown."""
+    """``(4, 9)`` → ``"paragraph 4 of 9"``, ``(0, 9)`` → ``"the title"`` (Arabic wording
+    for ``"ar"``); "" when unknown."""
     if position is None:
         return ""
+    if position[0] == 0:
+        return TITLE_LABEL.get(language, TITLE_LABEL["en"])
     template = POSITION_LABEL.get(language, POSITION_LABEL["en"])
     return template.format(k=position[0], n=position[1])
+
+
+def _kept_lines(article: Article) -> list[Span]:
+    """The non-blank lines of the article's kept text (boilerplate excluded)."""
+    found = []
+    for block in article.blocks:
+        for match in re.finditer(r"[^\n]+", article.original[block.start : block.end]):
+            if match.group().strip():
+                found.append(Span(block.start + match.start(), block.start + match.end()))
+    return found
+
+
+def _is_title(article: Article, line: Span) -> bool:
+    """Whether ``line`` is the article's title line."""
+    return article.original[line.start : line.end].strip() == article.title.strip()
 
 
 def paragraphs(article: Article) -> list[Span]:
     """The article's paragraphs as a reader counts them: the non-blank lines of its kept
     text, without the title line (shown as the heading) and without boilerplate (bylines,
     share buttons), which the viewer dims."""
-    found = []
-    for block in article.blocks:
-        for match in re.finditer(r"[^\n]+", article.original[block.start : block.end]):
-            line = match.group().strip()
-            if line and not (not found and line == article.title.strip()):
-                found.append(Span(block.start + match.start(), block.start + match.end()))
-    return found
+    lines = _kept_lines(article)
+    return lines[1:] if lines and _is_title(article, lines[0]) else lines
 
 
 def paragraph_position(article: Article, start: int) -> Position | None:
-    """Which paragraph holds character ``start``: ``(k, n)``; None outside every paragraph.
+    """Which paragraph holds character ``start``: ``(k, n)``; ``(0, n)`` in the title
+    line; None elsewhere (boilerplate).
 
     >>> from assistant.documents import parse_article
     >>> article = parse_article("a.txt", "A title line\\n\\nThe first one.\\n\\nThe second one.")
     >>> paragraph_position(article, 30), paragraph_position(article, 2)
-    ((2, 2), None)
+    ((2, 2), (0, 2))
     """
     spans = paragraphs(article)
     for number, span in enumerate(spans, start=1):
         if span.start <= start < span.end:
             return number, len(spans)
+    lines = _kept_lines(article)
+    if lines and _is_title(article, lines[0]) and lines[0].start <= start < lines[0].end:
+        return 0, len(spans)
     return None
 
 

@@ -35,6 +35,7 @@ from assistant.web import (
 from assistant.web_render import (
     cite_href,
     paragraph_position,
+    position_label,
     render_answer,
     render_inline,
     render_text,
@@ -323,7 +324,9 @@ def test_paragraphs_are_counted_without_the_title_line_and_boilerplate(
     last = HTML_TEXT.index("وأكد الخبير")
     assert paragraph_position(article, first) == (1, 3)
     assert paragraph_position(article, last) == (3, 3)
-    assert paragraph_position(article, 0) is None  # the title line is the heading
+    assert paragraph_position(article, 0) == (0, 3)  # the title line: "the title", not counted
+    assert position_label((0, 3), "ar") == "العنوان" and position_label((0, 3)) == "the title"
+    assert position_label((2, 3), "ar") == "الفقرة 2 من 3" and position_label(None) == ""
 
 
 def test_source_cards_give_title_date_and_paragraph_as_separate_items(
