@@ -79,6 +79,22 @@ def quote_start(text: str, citations: tuple[Citation, ...] = ()) -> int:
     return text.find("«")
 
 
+def render_intro(intro: str, citations: tuple[Citation, ...] = ()) -> str:
+    """An intro line with each ``"quoted"`` part (an article's title) isolated in its own
+    direction, so an Arabic title inside an English line keeps its punctuation in place.
+
+    >>> render_intro('Lavrov, in "لافروف.." (29 April 2024)')
+    'Lavrov, in "<span dir="auto">لافروف..</span>" (29 April 2024)'
+    """
+    parts = re.split(r'("[^"\n]+")', intro)
+    return "".join(
+        f'"<span dir="auto">{render_inline(part[1:-1], citations)}</span>"'
+        if len(part) > 2 and part[0] == part[-1] == '"'
+        else render_inline(part, citations)
+        for part in parts
+    )
+
+
 def render_item(text: str, citations: tuple[Citation, ...] = ()) -> str:
     """One list item; a quote introduced by a line of its own is split into two blocks.
 
@@ -93,7 +109,7 @@ def render_item(text: str, citations: tuple[Citation, ...] = ()) -> str:
         return f'<li dir="auto">{render_inline(text, citations)}</li>'
     return (
         f'<li dir="auto" class="introduced"><span class="quote-intro" dir="auto">'
-        f"{render_inline(intro, citations)}</span>"
+        f"{render_intro(intro, citations)}</span>"
         f'<span class="quote-text" dir="auto">{render_inline(text[opening:], citations)}</span></li>'
     )
 
