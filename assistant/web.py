@@ -19,10 +19,8 @@ import os
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no telemetry
 
 import logging
-import queue
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
@@ -35,6 +33,7 @@ from assistant.ingest import IngestReport
 from assistant.models import Answer
 from assistant.service import Assistant, History
 from assistant.settings import Settings
+from assistant.web_progress import StepCallback, live
 from assistant.web_render import (
     VIEWER_PLACEHOLDER,
     Position,
@@ -44,7 +43,6 @@ from assistant.web_render import (
     render_info,
     render_library,
     render_mode,
-    render_progress,
     render_question,
     render_source,
     render_streaming,
@@ -75,10 +73,8 @@ REVEAL_QUESTION_JS = (
     "() => { window.newsAssistant && window.newsAssistant.revealLatestQuestion(); }"
 )
 STREAM_INTERVAL_S = 0.05
-TICK_S = 0.5  # how often long work re-draws its in-page progress when nothing else happens
 CHOOSE_FILES = "Choose one or more .txt articles to upload."
 ChatMessages = list[dict[str, str]]
-StepCallback = Callable[[int, int, str], None]  # ingestion's (done, total, file name)
 
 
 @dataclass(frozen=True)
@@ -147,7 +143,12 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _internal_error(exc: Exception) -> str:
+def _failure(exc: BaseException) -> str:
+    """An unexpected failure of long work as a message for the page (logged in full)."""
+    return render_error(_internal_error(exc))
+
+
+def _internal_error(exc: BaseException) -> str:
     """Log an unexpected exception with its traceback; a short message for the page."""
     log.exception("web handler failed")
     return INTERNAL_ERROR.format(kind=type(exc).__name__)
@@ -167,82 +168,6 @@ def report_html(report: IngestReport, refused: list[str]) -> str:
     lines.extend(render_error(message) for message in [*refused, *report.skipped])
     lines.extend(render_info(note) for note in report.notes)
     return f'<div class="ingest-report">{"".join(lines)}</div>'
-
-
-@dataclass(frozen=True)
-class Step:
-    """One progress report of long work: ``done`` of ``total`` files, the current name."""
-
-    done: int
-    total: int
-    name: str
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How long work ended: its value, or the exception it raised."""
-
-    value: Any = None
-    error: BaseException | None = None
-
-
-def in_background(
-    work: Callable[[StepCallback], Any], tick_s: float = TICK_S
-) -> Iterator[Step | float | Outcome]:
-    """Run ``work(progress)`` in a thread; yield each :class:`Step` it reports, the elapsed
-    seconds every ``tick_s`` while it is quiet, and finally its :class:`Outcome`.
-
-    The page thus always has something fresh to show, and an exception in ``work``
-    arrives as an Outcome instead of leaving a spinner running. If the browser goes away
-    the work still finishes (an index update is never abandoned half-way).
-    """
-    events: queue.Queue[Step | Outcome] = queue.Queue()
-
-    def run() -> None:
-        """The thread: do the work, report its steps and how it ended."""
-        try:
-            events.put(Outcome(value=work(lambda d, t, n: events.put(Step(d, t, n)))))
-        except BaseException as exc:  # delivered to the page as a message
-            events.put(Outcome(error=exc))
-
-    started = time.monotonic()
-    threading.Thread(target=run, name="web-long-work", daemon=True).start()
-    while True:
-        try:
-            event = events.get(timeout=tick_s)
-        except queue.Empty:
-            yield time.monotonic() - started
-            continue
-        yield event
-        if isinstance(event, Outcome):
-            return
-
-
-def progress_html(label: str, event: Step | float | None) -> str:
-    """The in-page progress line for ``event``: a file count with a bar, or elapsed time."""
-    if isinstance(event, Step):
-        return render_progress(
-            f"{label} {event.done}/{event.total} files · {event.name}", event.done, event.total
-        )
-    if isinstance(event, float):
-        return render_progress(f"{label} … {event:.0f} s")
-    return render_progress(f"{label} …")
-
-
-def live(
-    work: Callable[[StepCallback], str], label: str, finish: Callable[[str], tuple], width: int
-) -> Iterator[tuple]:
-    """Outputs for a long job: ``(progress HTML, skip, …)`` while ``work`` runs, then
-    ``finish(outcome HTML)``. ``work`` returns HTML; an exception becomes an error message."""
-    keep = [gr.skip()] * (width - 1)
-    yield (progress_html(label, None), *keep)
-    for event in in_background(work):
-        if not isinstance(event, Outcome):
-            yield (progress_html(label, event), *keep)
-        elif event.error is not None:
-            yield finish(render_error(_internal_error(event.error)))
-        else:
-            yield finish(event.value)
 
 
 class WebHandlers:
@@ -353,9 +278,8 @@ class WebHandlers:
         """:meth:`summarise` with its progress (elapsed time) shown in the page meanwhile."""
         count = len(sources or [])
         label = f"Summarising {count} article(s)" if count else "Summarising all articles"
-        yield from live(
-            lambda _step: self.summarise(sources, topic, language), label, lambda html: (html,), 1
-        )
+        work = lambda _step: self.summarise(sources, topic, language)  # noqa: E731
+        yield from live(work, label, lambda html: (html,), 1, _failure)
 
     def library(self) -> str:
         """The timeline of the indexed articles by date, then their table."""
@@ -427,7 +351,7 @@ class WebHandlers:
             return
         label = f"Indexing {len(paths)} uploaded file(s):"
         finish = lambda html: (*self._after_ingest(html), None)  # noqa: E731
-        yield from live(lambda step: self._upload_outcome(paths, step), label, finish, 5)
+        yield from live(lambda step: self._upload_outcome(paths, step), label, finish, 5, _failure)
 
     def _reindex_outcome(self, step: StepCallback | None) -> str:
         """Re-scan the articles folder and update the index; the report HTML, never raises."""
@@ -445,7 +369,11 @@ class WebHandlers:
     def reindex_live(self) -> Iterator[tuple[str, Any, Any, Any]]:
         """:meth:`reindex` with its progress shown in the page."""
         yield from live(
-            self._reindex_outcome, "Re-indexing the articles folder:", self._after_ingest, 4
+            self._reindex_outcome,
+            "Re-indexing the articles folder:",
+            self._after_ingest,
+            4,
+            _failure,
         )
 
 

@@ -20,18 +20,16 @@ from assistant.models import Answer, Citation, Mode
 from assistant.service import Assistant
 from assistant.web import (
     EMPTY_QUESTION,
-    Outcome,
-    Step,
     Turn,
     WebHandlers,
     assistant_history,
     build_app,
-    in_background,
     launch_options,
     parse_auth,
     parse_cite_request,
     uploaded_paths,
 )
+from assistant.web_progress import Outcome, Step, in_background
 from assistant.web_render import (
     cite_href,
     paragraph_position,
