@@ -19,13 +19,14 @@ from typing import Any
 
 from assistant.web_render import cite_href
 
-WIDTH, HEIGHT = 720, 170
-BASELINE = 118
+WIDTH, HEIGHT = 720, 190
+BASELINE = 140
 MARGIN = 24
 MAX_BAR = 84
 MIN_BAR = 10
 SLOT = 22.0
-LABEL_GAP = 70.0
+LABEL_GAP = 120.0  # room for a date label, also at the larger type used on phones
+LABEL_EDGE = 58.0  # half a date label: labels stay this far inside the chart's ends
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,9 @@ def _date_labels(dated: list[Bar]) -> str:
     for bar in dated:
         if bar.x - last_x < LABEL_GAP or bar.day is None:
             continue
+        x = min(max(bar.x, LABEL_EDGE), WIDTH - LABEL_EDGE)
         labels.append(
-            f'<text class="timeline-date" x="{bar.x:.1f}" y="{BASELINE + 18}">{bar.day.isoformat()}</text>'
+            f'<text class="timeline-date" x="{x:.1f}" y="{BASELINE + 22}">{bar.day.isoformat()}</text>'
         )
         last_x = bar.x
     return "".join(labels)
@@ -167,11 +169,11 @@ def _guides(dated: list[Bar], undated: list[Bar], split: float) -> list[str]:
     if dated and undated:
         x = split + MARGIN / 2
         parts.append(
-            f'<line class="timeline-split" x1="{x:.1f}" y1="4" x2="{x:.1f}" y2="{BASELINE + 24}"/>'
+            f'<line class="timeline-split" x1="{x:.1f}" y1="30" x2="{x:.1f}" y2="{BASELINE + 28}"/>'
         )
     if undated:  # above the lane, right-aligned: it is wider than a short lane
         parts.append(
-            f'<text class="timeline-date timeline-lane" x="{WIDTH - 4}" y="12">no date · بلا تاريخ</text>'
+            f'<text class="timeline-date timeline-lane" x="{WIDTH - 4}" y="22">no date · بلا تاريخ</text>'
         )
     return parts
 

@@ -542,11 +542,19 @@ def test_the_library_shows_every_article_on_a_timeline_with_its_passages(
     sync_api.expect(page.locator("#source-viewer .viewer-meta")).to_contain_text(LAVROV)
 
 
-def test_on_a_phone_the_library_timeline_scrolls_inside_its_box(phone: Watched) -> None:
+def test_on_a_phone_the_library_timeline_and_table_fit_the_screen(phone: Watched) -> None:
     page = phone.page
     open_tab(page, "Library")
-    sync_api.expect(page.locator("#library .timeline a.timeline-item").first).to_be_attached()
+    sync_api.expect(page.locator("#library .timeline a.timeline-item").first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    library = page.locator("#library")
+    assert_boxes_inside(
+        page.locator("#library .timeline-item rect, #library .timeline text"), library
+    )
+    assert_boxes_inside(page.locator("#library .lib-table"), library)  # no column cut off
+    for label in page.locator("#library .timeline text").all():
+        size = label.evaluate("el => el.getBoundingClientRect().height")
+        assert size >= 8, "chart labels too small to read on a phone"
     shot(page, "14-library-timeline", full_page=True)
 
 
