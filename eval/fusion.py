@@ -23,6 +23,7 @@ from assistant.retrieval import (
     QueryAnalysis,
     analyse_query,
     bridge_vocabulary,
+    reads_words,
     search,
 )
 from assistant.settings import PROJECT_ROOT, Settings
@@ -64,7 +65,7 @@ def analyses(index: Index, questions: list[dict]) -> list[QueryAnalysis]:
     for q in questions:
         analysis = analyse_query(q["question"], lambda: bridge_vocabulary(index))
         if index.lexical is not None:
-            analysis.weigh_slots(index.lexical.idf)
+            analysis.weigh_slots(index.lexical.idf, reads_words(index.embedder.id))
         out.append(analysis)
     return out
 

@@ -63,3 +63,22 @@ def test_an_english_question_outside_the_lexicon_is_answered_by_the_dense_rankin
 @pytest.mark.parametrize("question", [FULLY_BRIDGED, HALF_MISSED, UNBRIDGED, "ماذا قال لافروف؟", "?"])
 def test_the_bridge_miss_share_is_a_share(question: str) -> None:
     assert 0.0 <= analyse_query(question).bridge_miss_share <= 1.0
+
+
+def test_with_a_multilingual_model_an_untranslated_english_word_is_not_missing_evidence() -> None:
+    with_model = analyse_query(HALF_MISSED)
+    with_model.weigh_slots(lambda term: 3.0, dense_reads_words=True)
+    hashing = analyse_query(HALF_MISSED)
+    hashing.weigh_slots(lambda term: 3.0, dense_reads_words=False)
+    every_slot = set().union(*with_model.slots) | {t for s in with_model.speakers for t in s.arabic}
+    assert with_model.coverage(every_slot, len(with_model.speakers)) == 1.0
+    assert hashing.coverage(every_slot, len(hashing.speakers)) < 1.0
+
+
+def test_a_question_of_only_untranslated_words_is_left_to_the_model_not_refused_for_them() -> None:
+    with_model = analyse_query(UNBRIDGED)
+    with_model.weigh_slots(lambda term: 3.0, dense_reads_words=True)
+    hashing = analyse_query(UNBRIDGED)
+    hashing.weigh_slots(lambda term: 3.0, dense_reads_words=False)
+    assert with_model.coverage(set(), 0) == 1.0
+    assert hashing.coverage(set(), 0) == 0.0
