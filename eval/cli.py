@@ -106,7 +106,10 @@ def run_command(args: argparse.Namespace) -> int:
     from eval.runner import run_questions
 
     questions = load_questions(args.qa)  # fail on a bad file before loading any model
-    assistant, settings = _open_assistant(args.data_dir, args.store_dir)
+    if args.data_dir is None:
+        assistant, settings = _open_assistant()
+    else:
+        assistant, settings = _open_on_folder(args.data_dir, args.store_dir)
     judge = None
     if args.judge:
         from eval.judge import make_judge
@@ -146,35 +149,45 @@ def compare_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_assistant(data_dir: Path | None = None, store_dir: Path | None = None) -> tuple[Any, Any]:
-    """The assistant the UI uses, built from ``ASSISTANT_*`` settings (imported lazily).
+def _open_assistant() -> tuple[Any, Any]:
+    """The assistant the UI uses, built from ``ASSISTANT_*`` settings (imported lazily)."""
+    from assistant.service import Assistant
 
-    With ``data_dir`` (another article set, such as the held-out one) the articles are
-    ingested incrementally into ``store_dir``, by default a folder of their own under the
-    configured store, so the main index is never touched.
-    """
+    settings = _settings()
+    return Assistant.from_settings(settings), settings
+
+
+def _settings() -> Any:
+    """``Settings()`` from the ``ASSISTANT_*`` variables, or a UserError saying which is wrong."""
     from pydantic import ValidationError
 
-    from assistant.service import Assistant
     from assistant.settings import Settings
 
     try:
-        settings = Settings()
-        if data_dir is not None:
-            if not data_dir.is_dir():
-                raise UserError(f"--data-dir {data_dir}: not a folder")
-            key = _folder_key(data_dir)
-            update = {
-                "data_dir": data_dir,
-                "store_dir": store_dir or settings.store_dir / f"eval-{key}",
-                "collection": f"{settings.collection}-eval-{key[-8:]}",  # apart on a Chroma server too
-            }
-            settings = settings.model_copy(update=update)
+        return Settings()
     except ValidationError as exc:
         raise UserError(f"invalid ASSISTANT_* setting: {exc}") from None
+
+
+def _open_on_folder(data_dir: Path, store_dir: Path | None) -> tuple[Any, Any]:
+    """The assistant over another article folder (such as the held-out set), ingested
+    incrementally into ``store_dir`` (default: a folder of its own under the configured
+    store, and a collection of its own on a Chroma server), so the main index is never
+    touched and articles edited since the last run are indexed again."""
+    from assistant.service import Assistant
+
+    if not data_dir.is_dir():
+        raise UserError(f"--data-dir {data_dir}: not a folder")
+    settings = _settings()
+    key = _folder_key(data_dir)
+    update = {
+        "data_dir": data_dir,
+        "store_dir": store_dir or settings.store_dir / f"eval-{key}",
+        "collection": f"{settings.collection}-eval-{key[-8:]}",
+    }
+    settings = settings.model_copy(update=update)
     assistant = Assistant.from_settings(settings)
-    if data_dir is not None:
-        assistant.reindex()  # incremental: articles edited since the last run are indexed again
+    assistant.reindex()
     return assistant, settings
 
 
