@@ -13,7 +13,9 @@ Steps for one question:
    question is embedded through its Arabic bridge, since hashed English n-grams match
    nothing) and BM25 over analysed terms, ``CANDIDATES`` each.
 3. *Fuse* with reciprocal rank fusion (ranks, not raw scores, so the two scales need no
-   calibration), deduplicate by chunk id, and keep the scores.
+   calibration), weighted per embedder and question language (:func:`fusion_for`: with a
+   multilingual model, an English question leans on dense in proportion to the words the
+   bridge could not translate), deduplicate by chunk id, and keep the scores.
 4. *Speaker attribution*: for "what did X say", add a bonus to chunks where X (or X's
    title, in an article naming X) is the subject of a speech verb.
 """
