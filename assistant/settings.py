@@ -61,8 +61,8 @@ class Settings(BaseSettings):
         ge=20,
         le=4000,
         description=(
-            "Target chunk size in tokens (about 600 characters of Arabic: cl100k_base spends "
-            "~1.3 characters per token on Arabic, ~4 on English)."
+            "Largest chunk, in tokens (cl100k_base spends ~1.3 characters per token on Arabic "
+            "news, ~4 on English: Arabic chunks are ~480 characters)."
         ),
     )
     chunk_overlap_tokens: int = Field(
