@@ -215,6 +215,8 @@ def _local_counter(encoding: str, problems: list[str]) -> TokenCounter | None:
     ``problems`` (and the log)."""
     official = official_file(encoding)
     if official is None:
+        if encoding in SINGLE_FILE_ENCODINGS:
+            problems.append(f"tiktoken's pinned hash for {encoding} could not be read")
         return None
     for where, how, path in (
         ("cached", "cached official file", tiktoken_cache_file(encoding)),

@@ -178,6 +178,22 @@ def test_reading_the_pin_leaves_tiktoken_unmodified() -> None:
     assert openai_public.load_tiktoken_bpe is tiktoken.load.load_tiktoken_bpe
 
 
+def test_without_tiktokens_pin_no_local_file_is_trusted_and_the_name_says_so(
+    empty_tiktoken_cache: Path, no_network: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A future tiktoken whose constructor no longer loads one pinned file."""
+    from tiktoken_ext import openai_public
+
+    monkeypatch.setitem(openai_public.ENCODING_CONSTRUCTORS, "cl100k_base", lambda: {})
+    tokens.official_file.cache_clear()
+    try:
+        counter = get_token_counter(OFFLINE)
+    finally:
+        tokens.official_file.cache_clear()
+    assert counter.approximate and "pinned hash for cl100k_base could not be read" in counter.name
+    assert no_network == []
+
+
 @pytest.mark.parametrize("encoding", ["gpt2", "o200k_harmony", "no_such_encoding"])
 def test_encodings_not_built_from_one_file_have_no_local_route(encoding: str) -> None:
     assert tokens.official_file(encoding) is None
