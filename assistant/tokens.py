@@ -204,9 +204,26 @@ def build_encoding(encoding: str, data: bytes) -> Any:
     return tiktoken.Encoding(**_run_constructor(encoding, serve))
 
 
+class _BuiltOnce:
+    """Calls ``build`` on the first call only, even when threads (web sessions) make their
+    first count at the same moment: one parse, not one per thread."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._value: Any = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Any:
+        if self._value is None:
+            with self._lock:
+                if self._value is None:
+                    self._value = self._build()
+        return self._value
+
+
 def _file_counter(encoding: str, data: bytes, how: str) -> TokenCounter:
     """A tiktoken counter over verified ``data``; the encoding is built on the first count."""
-    load = lru_cache(maxsize=1)(partial(build_encoding, encoding, data))
+    load = _BuiltOnce(partial(build_encoding, encoding, data))
     return TokenCounter(f"tiktoken {encoding} ({how})", f"tiktoken:{encoding}", load)
 
 

@@ -224,6 +224,22 @@ def test_naming_the_counter_does_not_parse_the_file_until_the_first_count(
     assert builds == ["cl100k_base"]
 
 
+def test_simultaneous_first_counts_build_the_encoding_once(
+    empty_tiktoken_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    builds: list[str] = []
+    real_build = tokens.build_encoding
+    monkeypatch.setattr(
+        tokens, "build_encoding", lambda enc, data: builds.append(enc) or real_build(enc, data)
+    )
+    counter = get_token_counter(OFFLINE)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        counts = list(pool.map(counter.count, ["tiktoken is great!"] * 8))
+    assert counts == [6] * 8 and builds == ["cl100k_base"]
+
+
 def test_a_corrupted_bundled_file_is_refused_and_the_approximation_says_why(
     empty_tiktoken_cache: Path,
     no_network: list[str],
