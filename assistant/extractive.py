@@ -24,6 +24,7 @@ eval set's unanswerable questions (see README, "Evaluation").
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -123,32 +124,57 @@ def passage_sentences(chunk: Chunk) -> list[tuple[Span, str]]:
     return [(Span(chunk.start + s.start, chunk.start + s.end), chunk.text[s.start : s.end]) for s in spans]
 
 
-def score_sentences(
+def candidate_sentences(
     analysis: QueryAnalysis, retrieved: list[Retrieved], names: dict[str, list[str]]
-) -> list[Sentence]:
-    """Every distinct prose sentence of the top passages, scored (see module doc)."""
-    weights = slot_weights(analysis)
-    topic = {k: w for k, w in weights.items() if k.startswith("t")}
-    asked = analysis.speakers[0] if analysis.speakers and analysis.wants_statement else None
+) -> list[tuple[int, Chunk, Span, str, frozenset[str], Speaker | None, Speaker | None]]:
+    """Distinct prose sentences of the top passages: ``(rank, chunk, span, text, filled
+    slots, speaker, previous sentence's speaker)``."""
     seen: set[tuple[str, int]] = set()
-    scored = []
+    found = []
     for rank, item in enumerate(retrieved[:PASSAGES_CONSIDERED]):
         chunk, article_names = item.chunk, names.get(item.chunk.source, [])
         sentences = passage_sentences(chunk)
         speakers = sentence_speakers([text for _, text in sentences], article_names)
-        around = filled_slots(analysis, chunk.text, article_names)
         for i, (span, text) in enumerate(sentences):
             if (chunk.source, span.start) in seen or is_heading(text):
                 continue
             seen.add((chunk.source, span.start))
             filled = filled_slots(analysis, text, article_names, speakers[i])
-            score = share(weights, filled) + CONTEXT_WEIGHT * share(weights, around - filled)
-            score += RANK_WEIGHT / (1 + rank)
-            if asked is not None:
-                previous = speakers[i - 1] if i else None
-                said = speaker_score(text, asked, article_names, previous)
-                score += STATEMENT_WEIGHT * said * (share(topic, filled) if topic else 1.0)
-            scored.append(Sentence(chunk, span, text, score, rank, filled, speakers[i]))
+            found.append((rank, chunk, span, text, filled, speakers[i], speakers[i - 1] if i else None))
+    return found
+
+
+def local_weights(weights: dict[str, float], filled: list[frozenset[str]]) -> dict[str, float]:
+    """Slot weights times their rarity among the candidate sentences: a slot that many
+    candidates fill is the question's setting ("the meeting in Tashkent"), one that few
+    fill is what it asks about ("the Belt and Road")."""
+    count = len(filled)
+    return {
+        slot: weight * (0.5 + math.log((count + 1) / (1 + sum(slot in f for f in filled))))
+        for slot, weight in weights.items()
+    }
+
+
+def score_sentences(
+    analysis: QueryAnalysis, retrieved: list[Retrieved], names: dict[str, list[str]]
+) -> list[Sentence]:
+    """Every distinct prose sentence of the top passages, scored (see module doc)."""
+    candidates = candidate_sentences(analysis, retrieved, names)
+    weights = local_weights(slot_weights(analysis), [c[4] for c in candidates])
+    topic = {k: w for k, w in weights.items() if k.startswith("t")}
+    asked = analysis.speakers[0] if analysis.speakers and analysis.wants_statement else None
+    around = {
+        r.chunk.chunk_id: filled_slots(analysis, r.chunk.text, names.get(r.chunk.source, []))
+        for r in retrieved[:PASSAGES_CONSIDERED]
+    }
+    scored = []
+    for rank, chunk, span, text, filled, speaker, previous in candidates:
+        score = share(weights, filled) + CONTEXT_WEIGHT * share(weights, around[chunk.chunk_id] - filled)
+        score += RANK_WEIGHT / (1 + rank)
+        if asked is not None:
+            said = speaker_score(text, asked, names.get(chunk.source, []), previous)
+            score += STATEMENT_WEIGHT * said * (share(topic, filled) if topic else 1.0)
+        scored.append(Sentence(chunk, span, text, score, rank, filled, speaker))
     return scored
 
 
@@ -169,20 +195,26 @@ def pick(
     sentences: list[Sentence], weights: dict[str, float] | None = None, limit: int = MAX_SENTENCES
 ) -> list[Sentence]:
     """The evidence, best first: the best sentence, then each further one that is as strong
-    (``EQUALLY_STRONG``) or that fills at least ``MIN_GAIN`` of the slots still open while
-    scoring at least ``COMPLEMENT_SCORE`` of the best. One precise quote beats three loose."""
+    (``EQUALLY_STRONG`` of its score, or of the share of the question it fills by itself,
+    which lets another article that answers it too be cited), or that fills at least
+    ``MIN_GAIN`` of the slots still open while scoring at least ``COMPLEMENT_SCORE`` of the
+    best. One precise quote beats three loose ones."""
     ranked = sorted(sentences, key=lambda s: (-s.score, s.rank, s.span.start))
     if not ranked:
         return []
+    weights = weights or {}
     best = ranked[0]
     chosen, filled = [best], set(best.filled)
     for sentence in ranked[1:]:
         if len(chosen) >= limit:
             break
-        gain = share(weights or {}, sentence.filled - filled)
-        if sentence.score >= EQUALLY_STRONG * best.score or (
-            gain >= MIN_GAIN and sentence.score >= COMPLEMENT_SCORE * best.score
-        ):
+        gain = share(weights, sentence.filled - filled)
+        as_strong = sentence.score >= EQUALLY_STRONG * best.score or (
+            sentence.chunk.source not in {s.chunk.source for s in chosen}
+            and share(weights, sentence.filled) >= EQUALLY_STRONG * share(weights, best.filled)
+            and sentence.score >= COMPLEMENT_SCORE * best.score
+        )
+        if as_strong or (gain >= MIN_GAIN and sentence.score >= COMPLEMENT_SCORE * best.score):
             chosen.append(sentence)
             filled |= sentence.filled
     return chosen
