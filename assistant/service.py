@@ -21,16 +21,22 @@ from typing import Any
 from assistant.arabic import detect_language
 from assistant.documents import load_article
 from assistant.errors import BackendError, UserError
-from assistant.extractive import ABSTAIN, extractive_answer
+from assistant.extractive import ABSTAIN, coverage, extractive_answer
 from assistant.index import Index, open_index
 from assistant.ingest import IngestReport, ingest
 from assistant.models import Answer, Article, Mode, Retrieved
 from assistant.retrieval import QueryAnalysis, retrieve
 from assistant.settings import Settings
-from assistant.summaries import is_summary_request, summarise_articles, summary_topic
+from assistant.summaries import (
+    described_article,
+    is_summary_request,
+    summarise_articles,
+    summary_topic,
+)
 
 log = logging.getLogger(__name__)
 History = list[tuple[str, str]]
+LANGUAGE_NAMES = {"ar": "Arabic", "en": "English"}
 MAX_NAME_BYTES = 240
 TOPIC_RELATIVE_COVERAGE = 0.8  # file systems allow 255 bytes per name; Arabic letters take 2
 _BIDI_AND_CONTROL = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
@@ -210,11 +216,35 @@ class Assistant:
                 continue
             yield self._checked_answer(question, detect_language(question), event, retrieved)
 
+    def summary_languages(self) -> tuple[str, ...]:
+        """Languages a summary can be *written* in: Arabic and English with an LLM; none
+        offline, where a summary quotes the Arabic sources (only its intro line follows
+        the reader's language), so a "summary language" choice must not be offered."""
+        return ("ar", "en") if self.llm is not None else ()
+
+    @property
+    def can_translate(self) -> bool:
+        """True when quotes can be machine-translated (an LLM is configured)."""
+        return self.llm is not None
+
     def summarize(
-        self, sources: list[str] | None = None, topic: str | None = None, question: str | None = None
+        self,
+        sources: list[str] | None = None,
+        topic: str | None = None,
+        question: str | None = None,
+        language: str | None = None,
     ) -> Answer:
-        """Cited summary of ``sources`` (all when None and no topic) or of ``topic`` across them."""
-        language = detect_language(question or topic or "") if (question or topic) else "en"
+        """Cited summary of ``sources`` (all when None and no topic) or of ``topic`` across
+        them; a topic that describes one article ("the article about Lavrov's visit in April
+        2024") summarises that article only. ``language`` asks for a summary written in that
+        language, which needs an LLM (see :meth:`summary_languages`)."""
+        if language is not None and language not in self.summary_languages():
+            raise UserError(
+                f"A summary written in {LANGUAGE_NAMES.get(language, language)} needs a language model "
+                "(set ASSISTANT_LLM_PROVIDER); offline, summaries quote the Arabic articles."
+            )
+        if language is None:
+            language = detect_language(question or topic or "") if (question or topic) else "en"
         known = set(self.index.manifest.files)
         unknown = [s for s in sources or [] if s not in known]
         if unknown:
@@ -223,9 +253,10 @@ class Assistant:
         topic_terms: set[str] | None = None
         if topic:
             analysis, retrieved = self._retrieve(topic)
-            topic_terms = set(analysis.terms)
             allowed = set(sources) if sources else known
-            chosen = topic_sources(analysis, [r for r in retrieved if r.chunk.source in allowed], self._names())
+            retrieved = [r for r in retrieved if r.chunk.source in allowed]
+            described, chosen = self._summary_sources(analysis, retrieved, question or topic)
+            topic_terms = None if described else set(analysis.terms)
         else:
             chosen = sorted(sources or known)
         with self._store_errors():
@@ -247,6 +278,22 @@ class Assistant:
             retrieved=tuple(retrieved),
             mode=self.mode,
         )
+
+    def _summary_sources(
+        self, analysis: QueryAnalysis, retrieved: list[Retrieved], request: str
+    ) -> tuple[bool, list[str]]:
+        """``(True, [article])`` when the topic describes one article (summarised whole);
+        else ``(False, the articles about the topic)``."""
+        names = self._names()
+        matches: dict[str, float] = {}
+        for item in retrieved:
+            entry = self.index.manifest.files.get(item.chunk.source, {})
+            text_match = coverage(analysis, item.chunk.text, names.get(item.chunk.source, []))
+            title_match = coverage(analysis, entry.get("title", ""), names.get(item.chunk.source, []))
+            matches[item.chunk.source] = max(matches.get(item.chunk.source, 0.0), text_match + title_match)
+        dates = {s: self.index.manifest.files.get(s, {}).get("date") for s in matches}
+        one = described_article(request, matches, dates)
+        return (True, [one]) if one else (False, topic_sources(analysis, retrieved, names))
 
     def _llm_summary(
         self, chunks: dict, topic: str | None, language: str, question: str | None, retrieved: list[Retrieved]
@@ -349,8 +396,6 @@ def topic_sources(
     least ``TOPIC_RELATIVE_COVERAGE`` of what the top passage covers, at most ``limit``,
     so a topic that one article is about stays in that article.
     (Fused rank scores are too flat to separate articles; question coverage is not.)"""
-    from assistant.extractive import coverage
-
     best: dict[str, float] = {}
     for item in retrieved:
         value = coverage(analysis, item.chunk.text, names.get(item.chunk.source, []))
