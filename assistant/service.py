@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from assistant import followups
 from assistant.arabic import detect_language
 from assistant.documents import load_article
 from assistant.errors import BackendError, UserError
@@ -40,8 +41,6 @@ LANGUAGE_NAMES = {"ar": "Arabic", "en": "English"}
 MAX_NAME_BYTES = 240
 TOPIC_RELATIVE_COVERAGE = 0.8  # file systems allow 255 bytes per name; Arabic letters take 2
 _BIDI_AND_CONTROL = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
-_FOLLOW_UP = re.compile(r"^\s*(and\b|what about\b|how about\b|also\b|وماذا|ماذا عن|وما\b|وهل\b)", re.IGNORECASE)
-_PRONOUNS = re.compile(r"\b(he|she|they|him|her|them|it|his|their)\b|(^|\s)(هو|هي|هم|عنه|عنها)(\s|$)", re.IGNORECASE)
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -61,15 +60,12 @@ def clean_question(question: str, max_chars: int) -> str:
 
 
 def standalone_question(question: str, history: History | None) -> str:
-    """Offline follow-up rule: a follow-up ("And what did Lavrov say?", "وماذا عن …", a
-    pronoun, or ≤ 3 words) is joined with the previous question so retrieval keeps its topic."""
+    """Offline follow-up rule (:mod:`assistant.followups`): a follow-up with a topic of its
+    own inherits the previous question's subject, in its own language; one without
+    ("What else did he say?") is joined with the previous question."""
     if not history:
         return question
-    previous = history[-1][0]
-    follow_up = _FOLLOW_UP.search(question) or _PRONOUNS.search(question) or len(question.split()) <= 3
-    if not follow_up or not previous:
-        return question
-    return f"{question} ({previous})"
+    return followups.standalone_question(question, history[-1][0])
 
 
 class Assistant:
@@ -190,11 +186,12 @@ class Assistant:
     def _extractive(
         self, question: str, analysis: QueryAnalysis, retrieved: list[Retrieved], notes: tuple[str, ...] = ()
     ) -> Answer:
-        text, citations, abstained = extractive_answer(analysis, retrieved, self._names())
+        language = detect_language(question)
+        text, citations, abstained = extractive_answer(analysis, retrieved, self._names(), language)
         return Answer(
             question=question,
             text=text,
-            language=detect_language(question),
+            language=language,
             abstained=abstained,
             citations=citations,
             retrieved=tuple(retrieved),
