@@ -35,6 +35,7 @@ _PRONOUNS = re.compile(
 )
 _FILLER_EN = {"else", "more", "then", "that", "this", "there", "too", "as", "well", "also", "other"}
 _ENDS = " ?؟.!،,:"
+_SPEECH_EN = {"think", "thinks", "thought", "add", "added", "state", "stated", "claim", "claimed", "mention", "mentioned"}
 
 
 def is_follow_up(question: str) -> bool:
@@ -48,15 +49,19 @@ def own_topic(question: str) -> str:
 
     >>> own_topic("And what about the UN?"), own_topic("What else did he say?")
     ('the UN', '')
-    >>> own_topic("وماذا عن الأمم المتحدة؟")
-    'الأمم المتحدة'
+    >>> own_topic("وماذا عن الأمم المتحدة؟"), own_topic("And what did Lavrov say?")
+    ('الأمم المتحدة', '')
     """
     rest = _LEAD.sub("", question, count=1).strip(_ENDS)
+    people = speakers_in_question(rest)
     if detect_language(question) == "en":
+        names = {w for s in people for n in s.english for w in n.split()}
         words = [w for w in re.findall(r"[\w'-]+", rest.lower()) if not _PRONOUNS.fullmatch(w)]
-        content = [w for w in words if w not in ENGLISH_QUESTION_WORDS and w not in _FILLER_EN]
+        stop = ENGLISH_QUESTION_WORDS | _FILLER_EN | names | _SPEECH_EN
+        content = [w for w in words if w not in stop]
     else:
-        content = [t for t in analyse(_PRONOUNS.sub(" ", rest)) if t not in QUESTION_WORDS]
+        names = {t for s in people for n in s.arabic for t in analyse(n)}
+        content = [t for t in analyse(_PRONOUNS.sub(" ", rest)) if t not in QUESTION_WORDS and t not in names]
     return rest if content else ""
 
 

@@ -34,6 +34,7 @@ from assistant.summaries import (
     summarise_articles,
     summary_topic,
 )
+from assistant.translation import Translation
 
 log = logging.getLogger(__name__)
 History = list[tuple[str, str]]
@@ -223,6 +224,20 @@ class Assistant:
     def can_translate(self) -> bool:
         """True when quotes can be machine-translated (an LLM is configured)."""
         return self.llm is not None
+
+    def translate(self, quote: str) -> Translation:
+        """An English machine translation of one quote, labelled as such and checked to keep
+        its names and numbers (:mod:`assistant.translation`); needs an LLM."""
+        if self.llm is None:
+            raise UserError(
+                "Translating a quote needs a language model (set ASSISTANT_LLM_PROVIDER); offline, "
+                "each quote is introduced in English by its speaker and article."
+            )
+        if not isinstance(quote, str) or not quote.strip():
+            raise UserError("Nothing to translate: the quote is empty.")
+        from assistant.translation import translate_quote
+
+        return translate_quote(self.llm, quote, self.settings)
 
     def summarize(
         self,
