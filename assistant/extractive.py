@@ -281,8 +281,8 @@ def extractive_answer(
     language: str | None = None,
 ) -> tuple[str, tuple[Citation, ...], bool]:
     """``(text, citations, abstained)`` for one question, offline, in ``language`` (default:
-    the analysed question's)."""
-    language = language or analysis.language
+    the language of the user's own words, ``analysis.reply_language``)."""
+    language = language or analysis.reply_language
     abstain = ABSTAIN.get(language, ABSTAIN["en"])
     if best_coverage(analysis, retrieved, names) < ABSTAIN_COVERAGE:
         return abstain, (), True

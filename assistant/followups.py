@@ -44,7 +44,7 @@ def is_follow_up(question: str) -> bool:
     return bool(_LEAD.search(question) or _PRONOUNS.search(question) or len(question.split()) <= 3)
 
 
-def own_topic(question: str) -> str:
+def own_topic(question: str, language: str | None = None) -> str:
     """What a follow-up asks about, without its lead and pronouns ("" when nothing is left).
 
     >>> own_topic("And what about the UN?"), own_topic("What else did he say?")
@@ -54,7 +54,7 @@ def own_topic(question: str) -> str:
     """
     rest = _LEAD.sub("", question, count=1).strip(_ENDS)
     people = speakers_in_question(rest)
-    if detect_language(question) == "en":
+    if (language or detect_language(question)) == "en":
         names = {w for s in people for n in s.english for w in n.split()}
         words = [w for w in re.findall(r"[\w'-]+", rest.lower()) if not _PRONOUNS.fullmatch(w)]
         stop = ENGLISH_QUESTION_WORDS | _FILLER_EN | names | _SPEECH_EN
@@ -82,13 +82,15 @@ def with_subject(topic: str, previous: str, language: str) -> str | None:
     return f"{topic} ({who})؟"
 
 
-def standalone_question(question: str, previous: str) -> str:
-    """``question`` made to stand alone after ``previous`` (see module doc)."""
+def standalone_question(question: str, previous: str, language: str | None = None) -> str:
+    """``question`` (in ``language``, detected when not given) made to stand alone after
+    ``previous`` (see module doc)."""
     if not previous or not is_follow_up(question):
         return question
-    topic = own_topic(question)
+    language = language or detect_language(question)
+    topic = own_topic(question, language)
     if topic:
-        rewritten = with_subject(topic, previous, detect_language(question))
+        rewritten = with_subject(topic, previous, language)
         if rewritten:
             return rewritten
         if _PRONOUNS.search(question) is None and not _LEAD.search(question):

@@ -60,13 +60,13 @@ def clean_question(question: str, max_chars: int) -> str:
     return text
 
 
-def standalone_question(question: str, history: History | None) -> str:
+def standalone_question(question: str, history: History | None, language: str | None = None) -> str:
     """Offline follow-up rule (:mod:`assistant.followups`): a follow-up with a topic of its
     own inherits the previous question's subject, in its own language; one without
     ("What else did he say?") is joined with the previous question."""
     if not history:
         return question
-    return followups.standalone_question(question, history[-1][0])
+    return followups.standalone_question(question, history[-1][0], language)
 
 
 class Assistant:
@@ -102,17 +102,22 @@ class Assistant:
     def _names(self) -> dict[str, list[str]]:
         return {s: e.get("names", []) for s, e in self.index.manifest.files.items()}
 
-    def _retrieve(self, question: str) -> tuple[QueryAnalysis, list[Retrieved]]:
+    def _retrieve(
+        self, text: str, language: str | None = None, reply_language: str | None = None
+    ) -> tuple[QueryAnalysis, list[Retrieved]]:
+        """The question's one :class:`QueryAnalysis` and its passages. ``language`` is the
+        already detected language of ``text``; ``reply_language`` that of the user's words."""
         with self._store_errors():
             if self.index.is_empty():
                 raise UserError("The index is empty: run `python -m assistant ingest` first.")
-            translation = self._translation(question)
+            translation = self._translation if self.llm is not None else ""
             with self._lock:
-                return retrieve(self.index, question, self.settings.top_k, translation)
+                return retrieve(self.index, text, self.settings.top_k, translation, language, reply_language)
 
     def _translation(self, question: str) -> str:
-        """With an LLM, an Arabic search line for an English question ("" otherwise)."""
-        if self.llm is None or detect_language(question) != "en":
+        """With an LLM, an Arabic search line for an English question (called by the
+        analysis only for an English question; "" when the LLM fails)."""
+        if self.llm is None:
             return ""
         from assistant.llm_chain import translate_query
 
@@ -155,9 +160,10 @@ class Assistant:
             yield answer.text
             yield answer
             return
-        standalone = self._standalone(question, history)
-        analysis, retrieved = self._retrieve(standalone)
-        analysis.question = standalone
+        language = detect_language(question)  # the one detection of what the user typed
+        standalone = self._standalone(question, history, language)
+        same = standalone == question
+        analysis, retrieved = self._retrieve(standalone, language if same else None, language)
         if self.llm is not None:
             try:
                 yield from self._llm_stream(question, standalone, analysis, retrieved, history)
@@ -172,7 +178,7 @@ class Assistant:
         yield answer.text
         yield answer
 
-    def _standalone(self, question: str, history: History | None) -> str:
+    def _standalone(self, question: str, history: History | None, language: str) -> str:
         if not history:
             return question
         if self.llm is not None:
@@ -182,17 +188,16 @@ class Assistant:
                 return rewrite_followup(self.llm, question, history, self.settings) or question
             except BackendError as exc:
                 log.warning("follow-up rewrite failed: %s", exc)
-        return standalone_question(question, history)
+        return standalone_question(question, history, language)
 
     def _extractive(
         self, question: str, analysis: QueryAnalysis, retrieved: list[Retrieved], notes: tuple[str, ...] = ()
     ) -> Answer:
-        language = detect_language(question)
-        text, citations, abstained = extractive_answer(analysis, retrieved, self._names(), language)
+        text, citations, abstained = extractive_answer(analysis, retrieved, self._names())
         return Answer(
             question=question,
             text=text,
-            language=language,
+            language=analysis.reply_language,
             abstained=abstained,
             citations=citations,
             retrieved=tuple(retrieved),
@@ -208,11 +213,13 @@ class Assistant:
 
         counter = get_token_counter(self.settings)
         chunks = [r.chunk for r in retrieved]
-        for event in stream_answer(self.llm, standalone, chunks, history or [], self.settings, counter.count):
+        language = analysis.reply_language
+        events = stream_answer(self.llm, standalone, chunks, history or [], self.settings, counter.count, language)
+        for event in events:
             if isinstance(event, str):
                 yield event
                 continue
-            yield self._checked_answer(question, detect_language(question), event, retrieved)
+            yield self._checked_answer(question, language, event, retrieved)
 
     def summary_languages(self) -> tuple[str, ...]:
         """Languages a summary can be *written* in: Arabic and English with an LLM; none
@@ -255,8 +262,8 @@ class Assistant:
                 f"A summary written in {LANGUAGE_NAMES.get(language, language)} needs a language model "
                 "(set ASSISTANT_LLM_PROVIDER); offline, summaries quote the Arabic articles."
             )
-        if language is None:
-            language = detect_language(question or topic or "") if (question or topic) else "en"
+        detected = detect_language(question or topic or "") if (question or topic) else "en"
+        language = language or detected
         known = set(self.index.manifest.files)
         unknown = [s for s in sources or [] if s not in known]
         if unknown:
@@ -264,7 +271,8 @@ class Assistant:
         retrieved: list[Retrieved] = []
         topic_terms: set[str] | None = None
         if topic:
-            analysis, retrieved = self._retrieve(topic)
+            same = not question or question == topic
+            analysis, retrieved = self._retrieve(topic, detected if same else None, detected)
             allowed = set(sources) if sources else known
             retrieved = [r for r in retrieved if r.chunk.source in allowed]
             described, chosen = self._summary_sources(analysis, retrieved, question or topic)
