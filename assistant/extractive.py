@@ -43,6 +43,7 @@ RANK_WEIGHT = 0.15  # tie-breaker: the passage's retrieval rank
 EQUALLY_STRONG = 0.9  # a further quote at least this close to the best is kept
 COMPLEMENT_SCORE = 0.6  # a further quote answering an open part must be at least this strong
 MIN_GAIN = 0.15  # ... and fill at least this share of the question's slots that are still open
+ELABORATION_SCORE = 0.5  # the sentence after the best one, on its topic, is kept from this score
 HEADING_MAX_WORDS = 14
 _SENTENCE_END = re.compile(r"[.!?؟…][\"'”»)\]]*\s*$")
 
@@ -192,13 +193,17 @@ def best_coverage(
 
 
 def pick(
-    sentences: list[Sentence], weights: dict[str, float] | None = None, limit: int = MAX_SENTENCES
+    sentences: list[Sentence],
+    weights: dict[str, float] | None = None,
+    limit: int = MAX_SENTENCES,
+    asked: Speaker | None = None,
 ) -> list[Sentence]:
     """The evidence, best first: the best sentence, then each further one that is as strong
     (``EQUALLY_STRONG`` of its score, or of the share of the question it fills by itself,
     which lets another article that answers it too be cited), or that fills at least
     ``MIN_GAIN`` of the slots still open while scoring at least ``COMPLEMENT_SCORE`` of the
-    best. One precise quote beats three loose ones."""
+    best. For "what did X say" (``asked``), another article's sentence must be X speaking.
+    One precise quote beats three loose ones."""
     ranked = sorted(sentences, key=lambda s: (-s.score, s.rank, s.span.start))
     if not ranked:
         return []
@@ -211,13 +216,31 @@ def pick(
         gain = share(weights, sentence.filled - filled)
         as_strong = sentence.score >= EQUALLY_STRONG * best.score or (
             sentence.chunk.source not in {s.chunk.source for s in chosen}
+            and (asked is None or (sentence.speaker is not None and sentence.speaker.key == asked.key))
             and share(weights, sentence.filled) >= EQUALLY_STRONG * share(weights, best.filled)
             and sentence.score >= COMPLEMENT_SCORE * best.score
         )
         if as_strong or (gain >= MIN_GAIN and sentence.score >= COMPLEMENT_SCORE * best.score):
             chosen.append(sentence)
             filled |= sentence.filled
+    follow = next((s for s in ranked if _continues(best, s)), None)
+    if follow is not None and follow not in chosen and len(chosen) < limit:
+        chosen.insert(1, follow)
     return chosen
+
+
+def _continues(best: Sentence, sentence: Sentence) -> bool:
+    """True for the sentence right after ``best`` in its passage that takes up one of its
+    topics (news elaborates the lead's point in the next sentence: "وتمحور الاجتماع حول …"),
+    scoring at least ``ELABORATION_SCORE`` of it."""
+    gap = sentence.chunk.text[best.span.end - best.chunk.start : sentence.span.start - sentence.chunk.start]
+    return (
+        sentence.chunk.chunk_id == best.chunk.chunk_id
+        and sentence.span.start > best.span.end
+        and not gap.strip()
+        and bool({f for f in best.filled & sentence.filled if f.startswith("t")})
+        and sentence.score >= ELABORATION_SCORE * best.score
+    )
 
 
 def cite(sentences: list[Sentence]) -> tuple[Citation, ...]:
@@ -286,7 +309,8 @@ def extractive_answer(
     abstain = ABSTAIN.get(language, ABSTAIN["en"])
     if best_coverage(analysis, retrieved, names) < ABSTAIN_COVERAGE:
         return abstain, (), True
-    chosen = pick(score_sentences(analysis, retrieved, names), slot_weights(analysis))
+    asked = analysis.speakers[0] if analysis.speakers and analysis.wants_statement else None
+    chosen = pick(score_sentences(analysis, retrieved, names), slot_weights(analysis), asked=asked)
     citations = cite(chosen)
     if not citations:
         return abstain, (), True
