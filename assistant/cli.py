@@ -42,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sources", nargs="*", help="article file names (default: all)")
     p.add_argument("--all", action="store_true", help="all indexed articles")
     p.add_argument("--topic", help="summarise what the articles say about this topic")
+    p.add_argument(
+        "--language", choices=["ar", "en"],
+        help="write the summary in this language: needs a configured LLM (offline, a summary "
+        "quotes the Arabic articles and only its intro follows the question's language)",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true")
     sub.add_parser("chat", help="interactive questions in the terminal (follow-ups keep context)")
     sub.add_parser("settings", help="print the settings table")
@@ -138,7 +143,10 @@ def format_translations(translations: list) -> list[str]:  # type: ignore[type-a
 
 def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
     sources = None if args.all or not args.sources else args.sources
-    answer = _assistant(settings).summarize(sources=sources, topic=args.topic)
+    if args.language and settings.llm_provider == "none":
+        raise UserError("--language needs a language model (set ASSISTANT_LLM_PROVIDER); offline, "
+                        "summaries quote the Arabic articles.")  # fmt: skip
+    answer = _assistant(settings).summarize(sources=sources, topic=args.topic, language=args.language)
     print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json else format_answer(answer))
     return 0
 

@@ -73,9 +73,21 @@ def missing_items(quote: str, translation: str) -> tuple[str, ...]:
     english = translation.translate(_ARABIC_INDIC).lower()
     lost = [n for n in dict.fromkeys(numbers_in(quote)) if n.replace(",", "") not in english.replace(",", "")]
     for arabic, variants in names_in(quote):
-        if not any(v.lower() in english for v in variants):
+        if not any(_kept(v.lower(), english) for v in variants):
             lost.append(f"{variants[0]} ({arabic})")
     return tuple(lost)
+
+
+def _kept(name: str, english: str) -> bool:
+    """True when ``name`` or its adjective ("China" → "Chinese", "Russia" → "Russian") is in
+    lower-case ``english``.
+
+    >>> _kept("china", "the chinese minister"), _kept("iran", "in iraq")
+    (True, False)
+    """
+    if name in english:
+        return True
+    return len(name) >= 5 and re.search(rf"\b{re.escape(name[:-1])}\w*", english) is not None
 
 
 def translate_quote(llm: object, quote: str, settings: Settings | None = None) -> Translation:
