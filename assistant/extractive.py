@@ -84,10 +84,31 @@ def is_heading(text: str) -> bool:
     return not _SENTENCE_END.search(text) and len(text.split()) <= HEADING_MAX_WORDS
 
 
+def unclitic(term: str) -> str:
+    """An analysed term without the one-letter proclitics the stemmer sometimes leaves on
+    (ب ل و ف ك), when four letters remain: "بافغانست" and "لافغانست" are "افغانست".
+
+    >>> unclitic("بافغانست"), unclitic("لمساعد"), unclitic("بكين")
+    ('افغانست', 'مساعد', 'بكين')
+    """
+    while len(term) > 4 and term[0] in "بلوفك":
+        term = term[1:]
+    return term
+
+
+def text_terms(analysis: QueryAnalysis, text: str) -> set[str]:
+    """The analysed terms of ``text``, plus each slot term of the question that one of them
+    equals once proclitics are set aside, so that a slot is not left open because the
+    stemmer kept a "ب" on one side ("بأفغانستان" fills the slot "أفغانستان")."""
+    terms = set(analyse(text))
+    bare = {unclitic(t) for t in terms}
+    return terms | {t for slot in analysis.slots for t in slot if unclitic(t) in bare}
+
+
 def coverage(analysis: QueryAnalysis, text: str, names: list[str]) -> float:
     """Share of the question's slots (topics and named speakers) that ``text`` fills."""
     found = sum(mentions(text, s, names) for s in analysis.speakers)
-    return analysis.coverage(set(analyse(text)), found)
+    return analysis.coverage(text_terms(analysis, text), found)
 
 
 def slot_weights(analysis: QueryAnalysis) -> dict[str, float]:
@@ -103,7 +124,7 @@ def filled_slots(
 ) -> frozenset[str]:
     """The slots ``text`` fills: topic slots sharing a term with it, speakers it names (or
     titles), and its own speaker (a continuation sentence names nobody)."""
-    terms = set(analyse(text))
+    terms = text_terms(analysis, text)
     filled = {f"t{i}" for i, slot in enumerate(analysis.slots) if slot & terms}
     filled |= {
         f"s:{s.key}"
