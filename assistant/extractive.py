@@ -45,6 +45,7 @@ COMPLEMENT_SCORE = 0.6  # a further quote answering an open part must be at leas
 MIN_GAIN = 0.15  # ... and fill at least this share of the question's slots that are still open
 ELABORATION_SCORE = 0.5  # the sentence after the best one, on its topic, is kept from this score
 HEADING_MAX_WORDS = 14
+TITLE_CHARS = 60  # an intro names the article by at most this much of its title
 _SENTENCE_END = re.compile(r"[.!?؟…][\"'”»)\]]*\s*$")
 
 INTRO = {
@@ -293,9 +294,20 @@ def english_date(date: str | None) -> str:
     return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
 
 
+def short_title(title: str, limit: int = TITLE_CHARS) -> str:
+    """``title`` cut at a word boundary to at most ``limit`` characters, with "…" when cut.
+
+    >>> short_title("one two three", 9), short_title("short")
+    ('one two…', 'short')
+    """
+    if len(title) <= limit:
+        return title
+    return title[:limit].rsplit(" ", 1)[0].rstrip("،,.:… ") + "…"
+
+
 def english_intro(citation: Citation, speaker: Speaker | None) -> str:
     """Who speaks and where, in English: ``Sergey Lavrov, in "title" (29 April 2024)``."""
-    where = f'"{citation.title}"' if citation.title else citation.source
+    where = f'"{short_title(citation.title)}"' if citation.title else citation.source
     date = english_date(citation.date)
     where += f" ({date})" if date else ""
     return f"{english_name(speaker)}, in {where}" if speaker else f"From {where}"

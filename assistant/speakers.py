@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant.arabic import detect_language, normalize
 
@@ -126,15 +127,28 @@ _SUBJECT_END_RE = re.compile(r'(?:^|\s)(?:ان|انه|انها|بان)(?:\s|$)|[
 def _people_at(norm: str, article_names: list[str]) -> list[tuple[int, Speaker, float]]:
     """``(position, speaker, strength)`` of every person named in ``norm``: by name
     (strength 1) or by title in an article that names them (0.7)."""
+    pattern, forms = _people_pattern(tuple(sorted(article_names)))
     spots = []
+    for match in pattern.finditer(norm):
+        for speaker, strength in forms[match.group(1)]:
+            spots.append((match.start(), speaker, strength))
+    return sorted(spots, key=lambda spot: (spot[0], -spot[2]))
+
+
+@lru_cache(maxsize=256)
+def _people_pattern(article_names: tuple[str, ...]) -> tuple[re.Pattern[str], dict[str, list[tuple[Speaker, float]]]]:
+    """One compiled alternation of every name (and, for speakers the article names, every
+    title) with what each form stands for; built once per set of article names."""
+    forms: dict[str, list[tuple[Speaker, float]]] = {}
     for speaker in SPEAKERS:
         for name in speaker.arabic:
             if len(name) > 2:
-                spots += [(m.start(), speaker, 1.0) for m in re.finditer(re.escape(normalize(name)), norm)]
+                forms.setdefault(normalize(name), []).append((speaker, 1.0))
         if speaker.key in article_names:
             for title in speaker.titles:
-                spots += [(m.start(), speaker, 0.7) for m in re.finditer(re.escape(normalize(title)), norm)]
-    return sorted(spots, key=lambda spot: (spot[0], -spot[2]))
+                forms.setdefault(normalize(title), []).append((speaker, 0.7))
+    alternation = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+    return re.compile(f"(?=({alternation}))"), forms
 
 
 def attributed_speaker(sentence: str, article_names: list[str]) -> tuple[Speaker, float] | str | None:
