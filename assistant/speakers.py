@@ -61,10 +61,16 @@ SPEECH_WORDS_EN = re.compile(
 SPEECH_WORDS_AR = re.compile(r"(قال|يقول|صرح|اكد|موقف|راي|تصريح|وصف|اعتبر|شكر|تعهد|اعرب|كشف|دعا)")
 
 
+@lru_cache(maxsize=1024)
+def _form(text: str) -> str:
+    """A name or title form, normalised once (they are few; sentences are many)."""
+    return normalize(text)
+
+
 def _mentions(speaker: Speaker, norm: str) -> list[int]:
     """Positions in normalised ``norm`` where ``speaker`` is named (English or Arabic)."""
     spots = [m.start() for n in speaker.english for m in re.finditer(rf"\b{re.escape(n)}\b", norm)]
-    return spots + [m.start() for n in speaker.arabic if len(n) > 2 for m in re.finditer(re.escape(normalize(n)), norm)]
+    return spots + [m.start() for n in speaker.arabic if len(n) > 2 for m in re.finditer(re.escape(_form(n)), norm)]
 
 
 def speakers_in_question(question: str, language: str | None = None) -> list[Speaker]:
@@ -103,15 +109,15 @@ def asks_for_statement(question: str) -> bool:
 def names_in_text(text: str) -> list[str]:
     """Keys of the speakers whose Arabic names occur in ``text`` (stored per article)."""
     norm = normalize(text)
-    return [s.key for s in SPEAKERS if any(normalize(n) in norm for n in s.arabic if len(n) > 3)]
+    return [s.key for s in SPEAKERS if any(_form(n) in norm for n in s.arabic if len(n) > 3)]
 
 
 def mentions(text: str, speaker: Speaker, article_names: list[str]) -> bool:
     """True when ``text`` names ``speaker`` or uses their title in an article naming them."""
     norm = normalize(text)
-    if any(normalize(n) in norm for n in speaker.arabic if len(n) > 2):
+    if any(_form(n) in norm for n in speaker.arabic if len(n) > 2):
         return True
-    return speaker.key in article_names and any(normalize(t) in norm for t in speaker.titles)
+    return speaker.key in article_names and any(_form(t) in norm for t in speaker.titles)
 
 
 # A speech verb whose subject is not written ("وأضاف: ...", "وتابع قائلا", "وأضاف أن ...")
@@ -194,7 +200,7 @@ def speaker_score(
     elif attribution is not None and not isinstance(attribution, str) and attribution[0].key == speaker.key:
         return attribution[1]
     norm = normalize(sentence)
-    return 0.3 if any(normalize(n) in norm for n in speaker.arabic if len(n) > 2) else 0.0
+    return 0.3 if any(_form(n) in norm for n in speaker.arabic if len(n) > 2) else 0.0
 
 
 def sentence_speakers(sentences: list[str], article_names: list[str]) -> list[Speaker | None]:
@@ -212,6 +218,7 @@ def sentence_speakers(sentences: list[str], article_names: list[str]) -> list[Sp
     return found
 
 
+@lru_cache(maxsize=256)
 def english_name(speaker: Speaker) -> str:
     """The speaker's English name as the lexicon's headword spells it ("Sergey Lavrov"):
     the longest headword among the lexicon's people whose Arabic forms include one of
