@@ -44,8 +44,14 @@ EQUALLY_STRONG = 0.9  # a further quote at least this close to the best is kept
 COMPLEMENT_SCORE = 0.6  # a further quote answering an open part must be at least this strong
 MIN_GAIN = 0.15  # ... and fill at least this share of the question's slots that are still open
 ELABORATION_SCORE = 0.5  # the sentence after the best one, on its topic, is kept from this score
+SETTING_WEIGHT = 0.3  # a slot only the question's setting clause fills ("during his visit")
 HEADING_MAX_WORDS = 14
 TITLE_CHARS = 60  # an intro names the article by at most this much of its title
+_SETTING_RE = re.compile(
+    r"\b(?:during|when|while|after|before|on the sidelines|at their|in (?:his|her|their) (?:meeting|talks|"
+    r"call|visit|interview))\b|(?:^|\s)(?:خلال|أثناء|اثناء|عندما|بعد|لدى|على هامش)(?:\s|$)",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"[.!?؟…][\"'”»)\]]*\s*$")
 
 INTRO = {
@@ -167,6 +173,26 @@ def candidate_sentences(
     return found
 
 
+def setting_slots(analysis: QueryAnalysis) -> set[str]:
+    """Topic slots that only the question's *setting* fills: the clause after "during",
+    "when", "خلال", "على هامش" … ("what did Lavrov say about relations *during his meeting
+    in Tashkent*"). The answer is what the rest asks about; news states the setting once,
+    in another sentence, so setting slots weigh less in choosing the quote."""
+    question = analysis.question
+    marker = _SETTING_RE.search(question)
+    if marker is None or not analysis.slots:
+        return set()
+    focus, setting = question[: marker.start()], question[marker.start() :]
+    if analysis.language == "en":
+        from assistant.bridge import bridge_query
+
+        focus, setting = bridge_query(focus).text, bridge_query(setting).text
+    focus_terms, setting_terms = text_terms(analysis, focus), text_terms(analysis, setting)
+    return {
+        f"t{i}" for i, slot in enumerate(analysis.slots) if slot & setting_terms and not slot & focus_terms
+    }
+
+
 def local_weights(weights: dict[str, float], filled: list[frozenset[str]]) -> dict[str, float]:
     """Slot weights times their rarity among the candidate sentences: a slot that many
     candidates fill is the question's setting ("the meeting in Tashkent"), one that few
@@ -184,18 +210,25 @@ def score_sentences(
     """Every distinct prose sentence of the top passages, scored (see module doc)."""
     candidates = candidate_sentences(analysis, retrieved, names)
     weights = local_weights(slot_weights(analysis), [c[4] for c in candidates])
+    for slot in setting_slots(analysis):
+        weights[slot] *= SETTING_WEIGHT
     topic = {k: w for k, w in weights.items() if k.startswith("t")}
     asked = analysis.speakers[0] if analysis.speakers and analysis.wants_statement else None
     around = {
         r.chunk.chunk_id: filled_slots(analysis, r.chunk.text, names.get(r.chunk.source, []))
         for r in retrieved[:PASSAGES_CONSIDERED]
     }
+    # For "what did X say", X's slot is filled as much as X speaks in the sentence (1 as the
+    # subject of a speech verb, 0.3 merely named), not by any mention of X.
+    asked_slot = {f"s:{asked.key}"} if asked is not None else set()
     scored = []
     for rank, chunk, span, text, filled, speaker, previous in candidates:
-        score = share(weights, filled) + CONTEXT_WEIGHT * share(weights, around[chunk.chunk_id] - filled)
+        score = share(weights, filled - asked_slot)
+        score += CONTEXT_WEIGHT * share(weights, around[chunk.chunk_id] - filled - asked_slot)
         score += RANK_WEIGHT / (1 + rank)
         if asked is not None:
             said = speaker_score(text, asked, names.get(chunk.source, []), previous)
+            score += said * share(weights, asked_slot)
             score += STATEMENT_WEIGHT * said * (share(topic, filled) if topic else 1.0)
         scored.append(Sentence(chunk, span, text, score, rank, filled, speaker))
     return scored
