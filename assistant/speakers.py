@@ -45,12 +45,12 @@ SPEECH_VERBS_AR = tuple(
     for v in (
         "قال", "قالت", "يقول", "أكد", "أكدت", "أضاف", "وأضاف", "تابع", "وتابع", "شدد", "وشدد",
         "أوضح", "وأوضح", "وصف", "ووصف", "اعتبر", "واعتبر", "أعرب", "أعلن", "كشف", "تعهد",
-        "أشاد", "دعا", "قوله", "حديثه", "استكمل", "واستكمل", "شكر", "صرح", "أشار", "عبر",
+        "أشاد", "دعا", "قوله", "حديثه", "استكمل", "واستكمل", "شكر", "صرح", "أشار",
     )
 )  # fmt: skip
 # One alternation, compiled once: retrieval scores every sentence of every candidate with it.
 _SPEECH_VERB_RE = re.compile(
-    r"(^|\s)و?(?:" + "|".join(map(re.escape, SPEECH_VERBS_AR)) + r")(\s|$|:)"
+    r"(^|\s)(?:" + "|".join(map(re.escape, SPEECH_VERBS_AR)) + r")(\s|$|:)"
 )
 SPEECH_WORDS_EN = re.compile(
     r"\b(say|said|says|saying|tell|told|state|stated|stress|stressed|claim|claimed|describe|described|"
