@@ -45,7 +45,7 @@ COMPLEMENT_SCORE = 0.6  # a further quote answering an open part must be at leas
 MIN_GAIN = 0.15  # ... and fill at least this share of the question's slots that are still open
 ELABORATION_SCORE = 0.5  # the sentence after the best one, on its topic, is kept from this score
 SETTING_WEIGHT = 0.3  # a slot only the question's setting clause fills ("during his visit")
-HEADING_MAX_WORDS = 14
+HEADING_MAX_WORDS = 25
 TITLE_CHARS = 60  # an intro names the article by at most this much of its title
 _SETTING_RE = re.compile(
     r"\b(?:during|when|while|after|before|on the sidelines|at their|in (?:his|her|their) (?:meeting|talks|"
@@ -80,6 +80,7 @@ class Sentence:
     rank: int
     filled: frozenset[str] = frozenset()
     speaker: Speaker | None = None
+    alone: float = 0.0  # the share of the question the sentence confirms word for word
 
 
 def is_heading(text: str) -> bool:
@@ -139,6 +140,17 @@ def filled_slots(
         if mentions(text, s, names) or (speaker is not None and speaker.key == s.key)
     }
     return frozenset(filled)
+
+
+def lexical_support(analysis: QueryAnalysis, filled: frozenset[str]) -> float:
+    """Share of the question that a text with slots ``filled`` confirms word for word: the
+    weighted filled slots over all slots plus the English words the bridge could not
+    translate (each weighing like the heaviest slot), which no Arabic text can confirm,
+    whether or not a multilingual model ranked the passage."""
+    weights = slot_weights(analysis)
+    unseen = analysis.untranslated_weight or max(weights.values(), default=1.0)
+    total = sum(weights.values()) + unseen * len(analysis.untranslated)
+    return sum(weights[s] for s in filled if s in weights) / total if total else 0.0
 
 
 def share(weights: dict[str, float], slots: frozenset[str] | set[str]) -> float:
@@ -230,7 +242,8 @@ def score_sentences(
             said = speaker_score(text, asked, names.get(chunk.source, []), previous)
             score += said * share(weights, asked_slot)
             score += STATEMENT_WEIGHT * said * (share(topic, filled) if topic else 1.0)
-        scored.append(Sentence(chunk, span, text, score, rank, filled, speaker))
+        alone = lexical_support(analysis, filled)
+        scored.append(Sentence(chunk, span, text, score, rank, filled, speaker, alone))
     return scored
 
 
@@ -269,12 +282,16 @@ def pick(
         if len(chosen) >= limit:
             break
         gain = share(weights, sentence.filled - filled)
+        own = share(weights, sentence.filled)
+        elsewhere = sentence.chunk.source not in {s.chunk.source for s in chosen}
         as_strong = sentence.score >= EQUALLY_STRONG * best.score or (
-            sentence.chunk.source not in {s.chunk.source for s in chosen}
+            elsewhere
             and (asked is None or (sentence.speaker is not None and sentence.speaker.key == asked.key))
-            and share(weights, sentence.filled) >= EQUALLY_STRONG * share(weights, best.filled)
+            and own >= EQUALLY_STRONG * share(weights, best.filled)
             and sentence.score >= COMPLEMENT_SCORE * best.score
         )
+        if elsewhere and sentence.alone < ABSTAIN_COVERAGE:
+            continue  # another article is cited only for a sentence that answers by itself
         if as_strong or (gain >= MIN_GAIN and sentence.score >= COMPLEMENT_SCORE * best.score):
             chosen.append(sentence)
             filled |= sentence.filled
