@@ -31,7 +31,14 @@ from dataclasses import dataclass
 from assistant.arabic import analyse
 from assistant.models import Chunk, Citation, Retrieved, Span
 from assistant.retrieval import SPEAKER_SLOT_WEIGHT, QueryAnalysis
-from assistant.speakers import Speaker, english_name, mentions, sentence_speakers, speaker_score
+from assistant.speakers import (
+    Speaker,
+    english_name,
+    mentions,
+    reports_speech,
+    sentence_speakers,
+    speaker_score,
+)
 from assistant.splitter import sentence_spans
 
 ABSTAIN_COVERAGE = 0.5
@@ -45,6 +52,7 @@ COMPLEMENT_SCORE = 0.6  # a further quote answering an open part must be at leas
 MIN_GAIN = 0.15  # ... and fill at least this share of the question's slots that are still open
 ELABORATION_SCORE = 0.5  # the sentence after the best one, on its topic, is kept from this score
 SETTING_WEIGHT = 0.3  # a slot only the question's setting clause fills ("during his visit")
+UNNAMED_SPEAKER = 0.7  # for a position asked of nobody by name: any reported speech
 HEADING_MAX_WORDS = 25
 TITLE_CHARS = 60  # an intro names the article by at most this much of its title
 _SETTING_RE = re.compile(
@@ -52,6 +60,7 @@ _SETTING_RE = re.compile(
     r"call|visit|interview))\b|(?:^|\s)(?:خلال|أثناء|اثناء|عندما|بعد|لدى|على هامش)(?:\s|$)",
     re.IGNORECASE,
 )
+_POSITION_RE = re.compile(r"\b(?:position|stance|views?)\b|موقف|رأي|رأيه|موقفه", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?؟…][\"'”»)\]]*\s*$")
 
 INTRO = {
@@ -233,6 +242,7 @@ def score_sentences(
     # For "what did X say", X's slot is filled as much as X speaks in the sentence (1 as the
     # subject of a speech verb, 0.3 merely named), not by any mention of X.
     asked_slot = {f"s:{asked.key}"} if asked is not None else set()
+    position = _POSITION_RE.search(analysis.question) is not None
     scored = []
     for rank, chunk, span, text, filled, speaker, previous in candidates:
         score = share(weights, filled - asked_slot)
@@ -242,6 +252,8 @@ def score_sentences(
             said = speaker_score(text, asked, names.get(chunk.source, []), previous)
             score += said * share(weights, asked_slot)
             score += STATEMENT_WEIGHT * said * (share(topic, filled) if topic else 1.0)
+        elif position and reports_speech(text):  # "what is Sudan's position on …": someone's words
+            score += STATEMENT_WEIGHT * UNNAMED_SPEAKER * (share(topic, filled) if topic else 1.0)
         alone = lexical_support(analysis, filled)
         scored.append(Sentence(chunk, span, text, score, rank, filled, speaker, alone))
     return scored

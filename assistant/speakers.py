@@ -45,7 +45,7 @@ SPEECH_VERBS_AR = tuple(
     for v in (
         "قال", "قالت", "يقول", "أكد", "أكدت", "أضاف", "وأضاف", "تابع", "وتابع", "شدد", "وشدد",
         "أوضح", "وأوضح", "وصف", "ووصف", "اعتبر", "واعتبر", "أعرب", "أعلن", "كشف", "تعهد",
-        "أشاد", "دعا", "قوله", "حديثه", "استكمل", "واستكمل", "شكر", "صرح", "أشار",
+        "أشاد", "دعا", "قوله", "حديثه", "استكمل", "واستكمل", "شكر", "صرح", "أشار", "فقال",
     )
 )  # fmt: skip
 # One alternation, compiled once: retrieval scores every sentence of every candidate with it.
@@ -185,6 +185,15 @@ def attributed_speaker(sentence: str, article_names: list[str]) -> tuple[Speaker
         ):
             return CONTINUES
     return None
+
+
+def reports_speech(sentence: str) -> bool:
+    """True when ``sentence`` reports what someone said (it has an Arabic speech verb).
+
+    >>> reports_speech("أما الوزير فقال إن بلاده تؤيد الآلية."), reports_speech("انتهت الجولة أمس.")
+    (True, False)
+    """
+    return _SPEECH_VERB_RE.search(normalize(sentence)) is not None
 
 
 def speaker_score(
