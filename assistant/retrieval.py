@@ -100,6 +100,7 @@ ENGLISH_QUESTION_WORDS = {
     "what", "did", "does", "do", "say", "said", "says", "about", "the", "of", "in", "on", "who", "when",
     "where", "which", "how", "why", "is", "are", "was", "were", "a", "an", "and", "to", "tell", "told",
     "kind", "sort", "type", "any", "some", "shortly", "exactly", "really", "also", "according",
+    "report", "reports", "article", "articles",
 }  # fmt: skip
 PASSED_THROUGH = ("arabic", "number")  # bridge labels of tokens kept as they are
 UNTRANSLATED_WEIGHT = 1.0
