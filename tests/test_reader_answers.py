@@ -66,8 +66,8 @@ def test_the_first_quote_for_what_x_said_about_y_is_xs_own_words_about_y(
 def test_most_single_article_eval_answers_cite_only_that_article(assistant: Assistant) -> None:
     single = [q for q in EVAL if q["answerable"] and len(q["sources"]) == 1]
     strays = [q["id"] for q in single if sources(assistant.ask(q["question"])) - set(q["sources"])]
-    # Measured offline (hashing): 5 of 60 (q05, q40, q53, q62, q64) cite a second article.
-    assert len(strays) <= 6, strays
+    # Measured offline (hashing): 3 of 60 (q53, q57, q64) cite another article (before: 26).
+    assert len(strays) <= 5, strays
 
 
 def test_a_multi_article_question_cites_each_article_that_answers_it(assistant: Assistant) -> None:
