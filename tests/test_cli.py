@@ -87,14 +87,16 @@ def status_fields(stdout: str) -> dict[str, str]:
 
 
 def test_status_lists_the_mode_the_counter_and_every_article(
-    cli_runner: Run, cli_settings: Settings, cli_ingests: list
+    cli_runner: Run, cli_settings: Settings, cli_ingests: list, tmp_path: Path
 ) -> None:
-    done = cli_runner(cli_settings, "status", env={"COLUMNS": "80"})
+    done = cli_runner(
+        cli_settings, "status", env={"COLUMNS": "80", "TIKTOKEN_CACHE_DIR": str(tmp_path)}
+    )
     assert done.returncode == 0, done.stderr
     fields = status_fields(done.stdout)
     assert fields["Articles"] == "5" and fields["Chunks"] == "25"
     assert fields["Embedder"] == "hashing-ngram-v1-512" and fields["LLM"] == "none"
-    assert fields["Token counter"].startswith(("approximate", "tiktoken:"))
+    assert fields["Token counter"] == "tiktoken cl100k_base (bundled, verified)"
     assert "Embedder fallback" not in fields
     for name in ARTICLE_NAMES:
         assert name in done.stdout
