@@ -299,9 +299,12 @@ def test_the_page_shows_the_mode_banner_and_fetches_nothing_from_the_internet(
 ) -> None:
     page = watched.page
     banner = page.locator("#mode-banner")
-    assert "hashing" in banner.inner_text() and "LLM" in banner.inner_text()
+    # expect() waits for the page to fill the banner in; reading it at once raced the page
+    # on a busy machine.
+    sync_api.expect(banner).to_contain_text("hashing")
+    sync_api.expect(banner).to_contain_text("LLM")
     page.locator("#mode-banner summary").click()
-    assert "ASSISTANT_LLM_PROVIDER" in banner.inner_text()
+    sync_api.expect(banner).to_contain_text("ASSISTANT_LLM_PROVIDER")
     shot(page, "01-home")
     fonts = page.evaluate(
         "getComputedStyle(document.querySelector('#question textarea')).fontFamily"
