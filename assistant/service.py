@@ -99,7 +99,13 @@ class Assistant:
     def _names(self) -> dict[str, list[str]]:
         return {s: e.get("names", []) for s, e in self.index.manifest.files.items()}
 
+    def _sync(self) -> None:
+        """With a Chroma server, pick up what other instances ingested (one small read)."""
+        with self._store_errors(), self._lock:
+            self.index.sync()
+
     def _retrieve(self, question: str) -> tuple[QueryAnalysis, list[Retrieved]]:
+        self._sync()
         with self._store_errors():
             if self.index.is_empty():
                 raise UserError("The index is empty: run `python -m assistant ingest` first.")
@@ -215,6 +221,7 @@ class Assistant:
     ) -> Answer:
         """Cited summary of ``sources`` (all when None and no topic) or of ``topic`` across them."""
         language = detect_language(question or topic or "") if (question or topic) else "en"
+        self._sync()
         known = set(self.index.manifest.files)
         unknown = [s for s in sources or [] if s not in known]
         if unknown:
@@ -278,6 +285,7 @@ class Assistant:
 
     def articles(self) -> list[dict[str, Any]]:
         """The indexed articles: source, title, date, language, characters, chunk count."""
+        self._sync()
         rows = []
         for source, entry in sorted(self.index.manifest.files.items()):
             rows.append(

@@ -41,7 +41,6 @@ environment of every test, so a developer's shell cannot change an outcome.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import socket
@@ -158,7 +157,7 @@ def assert_index_consistent(settings: Settings):  # type: ignore[no-untyped-def]
     saved = lexical.load(index.lexical_dir)
     assert saved is not None, "no saved BM25 index"
     assert sorted(saved.ids) == sorted(all_ids), "BM25 ids differ from Chroma ids"
-    manifest = json.loads(index.manifest.path.read_text(encoding="utf-8"))["files"]
+    manifest = index.manifest.saved_files()  # the manifest file, or a Chroma server's records
     assert {s: e["chunk_ids"] for s, e in manifest.items()} == expected, "manifest is stale"
     for source, entry in manifest.items():
         raw = (settings.data_dir / source).read_bytes()

@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import shutil
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -132,16 +133,36 @@ class LexicalBuilder:
             return self._built
         bm25s = _bm25s()
         model = bm25s.BM25()
-        if self.ids:
-            model.index((self._rows, dict(self._vocab)), show_progress=False)
+        ids, rows, vocab = self._canonical()
+        if ids:
+            model.index((rows, vocab), show_progress=False)
         self._built = LexicalIndex(
             model=model,
-            ids=list(self.ids),
-            fingerprint=fingerprint(self.ids),
+            ids=ids,
+            fingerprint=fingerprint(ids),
             words=frozenset(self._words),
             doc_freq=dict(self._doc_freq),
         )
         return self._built
+
+
+    def _canonical(self) -> tuple[list[str], list[np.ndarray], dict[str, int]]:
+        """Rows in chunk-id order over a vocabulary numbered in term order: the same chunks
+        give the same index whatever order they were added in (an ingest adds them as it
+        writes them, another instance reads them back from a Chroma server), so ties rank
+        alike everywhere.
+
+        >>> b = LexicalBuilder(); b.add("b", "قال"); b.add("a", "قال")
+        >>> b._canonical()[0]
+        ['a', 'b']
+        """
+        order = sorted(range(len(self.ids)), key=self.ids.__getitem__)
+        terms = sorted(self._vocab)
+        renumber = np.zeros(len(self._vocab), np.int32)
+        for new_id, term in enumerate(terms):
+            renumber[self._vocab[term]] = new_id
+        rows = [renumber[self._rows[i]] for i in order]
+        return [self.ids[i] for i in order], rows, {term: i for i, term in enumerate(terms)}
 
 
 def build(chunks: Iterable[Chunk]) -> LexicalIndex:
@@ -152,9 +173,18 @@ def build(chunks: Iterable[Chunk]) -> LexicalIndex:
     return builder.build()
 
 
+def save_cache(index: LexicalIndex, folder: Path) -> None:
+    """:func:`save`, for an index that can be rebuilt (a Chroma server's instance cache): two
+    app processes sharing ``store_dir`` may save at once, so a lost race is only logged."""
+    try:
+        save(index, folder)
+    except OSError as exc:
+        logging.getLogger(__name__).info("BM25 cache not saved (another process saving?): %s", exc)
+
+
 def save(index: LexicalIndex, folder: Path) -> None:
     """Write ``index`` to ``folder`` atomically (new folder, then rename over the old one)."""
-    tmp = folder.with_name(folder.name + ".tmp")
+    tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     old = folder.with_name(folder.name + ".old")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
