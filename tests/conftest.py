@@ -179,6 +179,7 @@ def cli_env(settings: Settings, extra: Mapping[str, str] | None = None) -> dict[
             "ASSISTANT_DATA_DIR": str(settings.data_dir),
             "ASSISTANT_STORE_DIR": str(settings.store_dir),
             "ASSISTANT_EMBEDDER": settings.embedder,
+            "ASSISTANT_COLLECTION": settings.collection,
             "ASSISTANT_ALLOW_DOWNLOADS": "true" if settings.allow_downloads else "false",
             "ASSISTANT_LLM_PROVIDER": settings.llm_provider,
             "HF_HUB_OFFLINE": "1",
