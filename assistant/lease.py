@@ -62,7 +62,9 @@ class ChromaLease:
         self._thread: threading.Thread | None = None
 
     def _claim(self, now_ns: int, held: bool) -> Claim:
-        return Claim(self.token, self.holder, self.claimed_ns, now_ns + int(self.lease_s * _NS), held)
+        return Claim(
+            self.token, self.holder, self.claimed_ns, now_ns + int(self.lease_s * _NS), held
+        )
 
     def _others(self) -> tuple[list[Claim], int]:
         """Live claims of other writers (expired ones are deleted) and the server time."""
@@ -143,7 +145,11 @@ class ChromaLease:
         try:
             self.meta.delete_claims([self.token])
         except Exception as exc:  # noqa: BLE001 - the claim expires on its own
-            log.warning("could not remove the ingest lease claim (it expires in %.0f s): %s", self.lease_s, exc)
+            log.warning(
+                "could not remove the ingest lease claim (it expires in %.0f s): %s",
+                self.lease_s,
+                exc,
+            )
 
 
 def _busy_message(claims: list[Claim], now_ns: int, wait_s: float) -> str:

@@ -27,7 +27,10 @@ class Settings(BaseSettings):
     )
     store_dir: Path = Field(
         PROJECT_ROOT / "store",
-        description="Where the index lives: Chroma files, BM25 index, manifest, lock. Not in git.",
+        description=(
+            "Where the index lives: Chroma files, BM25 index, manifest, lock "
+            "(with a Chroma server: only the BM25 cache). Not in git."
+        ),
     )
     chroma_host: str | None = Field(
         None,

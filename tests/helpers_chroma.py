@@ -43,7 +43,16 @@ class OwnServer:
         self.port = _free_port()
         log = open(self.path.with_suffix(f".{self.port}.log"), "wb")  # noqa: SIM115 - the process owns it
         self.process = subprocess.Popen(
-            [str(chroma), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
+            [
+                str(chroma),
+                "run",
+                "--path",
+                str(self.path),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
@@ -84,7 +93,9 @@ def _free_port() -> int:
 
 def _answers(port: int) -> bool:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1) as response:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1
+        ) as response:
             return response.status == 200
     except OSError:
         return False
@@ -119,11 +130,18 @@ def hold_lease_repeatedly(settings: Settings, out: Path, rounds: int) -> None:
 
 def _main(argv: list[str]) -> int:
     if argv[:1] != ["lease"] or len(argv) != 6:
-        print("usage: python -m tests.helpers_chroma lease HOST PORT COLLECTION OUT ROUNDS", file=sys.stderr)
+        print(
+            "usage: python -m tests.helpers_chroma lease HOST PORT COLLECTION OUT ROUNDS",
+            file=sys.stderr,
+        )
         return 2
     host, port, collection, out, rounds = argv[1:]
     settings = Settings(
-        embedder="hashing", allow_downloads=False, chroma_host=host, chroma_port=int(port), collection=collection
+        embedder="hashing",
+        allow_downloads=False,
+        chroma_host=host,
+        chroma_port=int(port),
+        collection=collection,
     )
     hold_lease_repeatedly(settings, Path(out), int(rounds))
     return 0

@@ -42,7 +42,9 @@ def own_server(tmp_path: Path) -> Iterator[OwnServer]:
 
 
 def _on(settings: Settings, server: OwnServer, **update: object) -> Settings:
-    return settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": server.port, **update})
+    return settings.model_copy(
+        update={"chroma_host": "127.0.0.1", "chroma_port": server.port, **update}
+    )
 
 
 @pytest.mark.slow
@@ -114,13 +116,18 @@ def test_a_server_killed_mid_ingest_is_a_clear_error_and_the_next_ingest_complet
     assert_index_matches_files(restarted)
 
 
-def _wait_until_writing(settings: Settings, proc: subprocess.Popen[str], timeout: float = 180) -> None:
+def _wait_until_writing(
+    settings: Settings, proc: subprocess.Popen[str], timeout: float = 180
+) -> None:
     """Wait until the running ingest has written chunks to the server."""
     deadline = time.monotonic() + timeout
     client = make_client(settings)
     name = index_name(settings, make_embedder(settings))
     while time.monotonic() < deadline and proc.poll() is None:
-        if name in {c.name for c in client.list_collections()} and client.get_collection(name).count():
+        if (
+            name in {c.name for c in client.list_collections()}
+            and client.get_collection(name).count()
+        ):
             return
         time.sleep(0.05)
     pytest.fail(f"the ingest never wrote (exit {proc.poll()})")
@@ -144,14 +151,18 @@ class _OldChroma(http.server.BaseHTTPRequestHandler):
         """Quiet."""
 
 
-def test_a_server_of_an_older_chroma_version_is_refused_with_its_version(settings: Settings) -> None:
+def test_a_server_of_an_older_chroma_version_is_refused_with_its_version(
+    settings: Settings,
+) -> None:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _OldChroma)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         port = server.server_address[1]
         with pytest.raises(BackendError) as caught:
-            make_client(settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": port}))
+            make_client(
+                settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": port})
+            )
     finally:
         server.shutdown()
         server.server_close()

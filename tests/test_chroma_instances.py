@@ -41,7 +41,11 @@ PLANTED = "وقال المتحدث باسم الوزارة إن فريق الش�
 def _questions(per_language: int = 4) -> list[str]:
     """The first answerable evaluation questions of each language."""
     rows = [q for q in load_questions(QUESTIONS) if q.answerable]
-    return [q.question for lang in ("ar", "en") for q in [r for r in rows if r.lang == lang][:per_language]]
+    return [
+        q.question
+        for lang in ("ar", "en")
+        for q in [r for r in rows if r.lang == lang][:per_language]
+    ]
 
 
 def _answer_view(assistant: Assistant, question: str) -> dict:
@@ -75,8 +79,13 @@ def test_instance_b_with_an_empty_folder_answers_exactly_as_instance_a_in_arabic
         assert _answer_view(b, question) == _answer_view(a, question), question
     assert a.articles() == b.articles()
     built = lexical.load(b.index.lexical_dir)
-    assert built is not None and sorted(built.ids) == sorted(a.index.lexical.ids), "B cached its BM25 index"
-    assert not any(b_settings.store_dir.glob("*.manifest.json")) and not (b_settings.store_dir / "chroma").exists()
+    assert built is not None and sorted(built.ids) == sorted(a.index.lexical.ids), (
+        "B cached its BM25 index"
+    )
+    assert (
+        not any(b_settings.store_dir.glob("*.manifest.json"))
+        and not (b_settings.store_dir / "chroma").exists()
+    )
 
 
 @pytest.mark.slow
@@ -90,7 +99,9 @@ def test_a_changed_article_ingested_by_a_reaches_b_at_its_next_question(
     assert not any("الشطرنج" in c.quote for c in b.ask(question).citations)
 
     article = sorted(server_settings.data_dir.glob("*.txt"))[2]
-    article.write_text(article.read_text(encoding="utf-8") + "\n\n" + PLANTED + "\n", encoding="utf-8")
+    article.write_text(
+        article.read_text(encoding="utf-8") + "\n\n" + PLANTED + "\n", encoding="utf-8"
+    )
     report = ingest(server_settings)
     assert report.updated == [article.name]
 
@@ -127,7 +138,9 @@ def test_two_simultaneous_ingests_from_two_folders_write_once_with_no_duplicate_
     assert [proc.returncode for proc in procs] == [0, 0], outputs
     summaries = sorted(out.strip().splitlines()[-1] for out, _ in outputs)
     articles = len(list(server_settings.data_dir.glob("*.txt")))
-    assert summaries[0].startswith(f"0 added, 0 updated, 0 removed, {articles} unchanged"), summaries
+    assert summaries[0].startswith(f"0 added, 0 updated, 0 removed, {articles} unchanged"), (
+        summaries
+    )
     assert summaries[1].startswith(f"{articles} added, 0 updated"), summaries
     for settings in instances:
         assert_index_matches_files(settings)
@@ -146,7 +159,10 @@ def test_two_processes_taking_the_lease_at_once_never_hold_it_together(
         sys.executable, "-m", "tests.helpers_chroma", "lease", str(server_settings.chroma_host),
         str(server_settings.chroma_port), server_settings.collection, str(out), str(rounds),
     ]  # fmt: skip
-    procs = [subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stderr=subprocess.PIPE) for _ in range(2)]
+    procs = [
+        subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
     errors = [proc.communicate(timeout=300)[1] for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0], errors
     intervals = sorted(json.loads(line) for line in out.read_text().splitlines())
@@ -157,7 +173,9 @@ def test_two_processes_taking_the_lease_at_once_never_hold_it_together(
 
 
 @pytest.mark.slow
-def test_a_second_ingest_is_refused_with_a_message_naming_the_lease_holder(server_settings: Settings) -> None:
+def test_a_second_ingest_is_refused_with_a_message_naming_the_lease_holder(
+    server_settings: Settings,
+) -> None:
     ingest(server_settings)
     meta = _meta(server_settings)
     with chroma_lease(meta, lease_s=20, wait_s=0) as lease:
@@ -166,7 +184,9 @@ def test_a_second_ingest_is_refused_with_a_message_naming_the_lease_holder(serve
             ingest(server_settings, wait_s=1)
         assert time.monotonic() - started < 30
     message = str(refused.value)
-    assert lease.holder in message and "another ingest is writing" in message and "--wait" in message
+    assert (
+        lease.holder in message and "another ingest is writing" in message and "--wait" in message
+    )
     assert len(ingest(server_settings).unchanged) == 5, "the lease was released"
 
 
@@ -198,7 +218,9 @@ def test_a_sigkilled_ingest_is_repaired_by_the_next_once_its_lease_expires(
     assert _meta(settings).claims() == []
 
 
-def _wait_for_recorded_files(settings: Settings, proc: subprocess.Popen[bytes], timeout: float = 180) -> int:
+def _wait_for_recorded_files(
+    settings: Settings, proc: subprocess.Popen[bytes], timeout: float = 180
+) -> int:
     """Wait until the server's manifest records some files of the running ingest; how many."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
@@ -211,10 +233,14 @@ def _wait_for_recorded_files(settings: Settings, proc: subprocess.Popen[bytes], 
 
 
 @pytest.mark.slow
-def test_a_manifest_collection_of_another_schema_is_refused_not_rewritten(server_settings: Settings) -> None:
+def test_a_manifest_collection_of_another_schema_is_refused_not_rewritten(
+    server_settings: Settings,
+) -> None:
     name = index_name(server_settings, make_embedder(server_settings))
     client = make_client(server_settings)
-    client.create_collection(meta_name(name), embedding_function=None, metadata={"schema": META_SCHEMA + 1})
+    client.create_collection(
+        meta_name(name), embedding_function=None, metadata={"schema": META_SCHEMA + 1}
+    )
     for attempt in (lambda: open_index(server_settings), lambda: ingest(server_settings)):
         with pytest.raises(StoreMismatchError) as refused:
             attempt()

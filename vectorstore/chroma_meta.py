@@ -66,7 +66,9 @@ class ChromaMeta:
         entries: dict[str, dict[str, Any]] = {}
         offset = 0
         while True:
-            got = self.collection.get(where={"kind": "file"}, include=["metadatas"], limit=_PAGE, offset=offset)
+            got = self.collection.get(
+                where={"kind": "file"}, include=["metadatas"], limit=_PAGE, offset=offset
+            )
             if not got["ids"]:
                 return entries
             for meta in got["metadatas"]:
@@ -82,7 +84,11 @@ class ChromaMeta:
                 ids=[f"file:{source}" for source, _ in part],
                 embeddings=[_VECTOR] * len(part),
                 metadatas=[
-                    {"kind": "file", "source": source, "entry": json.dumps(entry, ensure_ascii=False)}
+                    {
+                        "kind": "file",
+                        "source": source,
+                        "entry": json.dumps(entry, ensure_ascii=False),
+                    }
                     for source, entry in part
                 ],
             )
