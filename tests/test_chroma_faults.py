@@ -90,10 +90,10 @@ def test_a_server_killed_mid_ingest_is_a_clear_error_and_the_next_ingest_complet
     settings: Settings, own_server: OwnServer
 ) -> None:
     write_synthetic_corpus(settings.data_dir, 300, seed=3)
-    on_server = _on(settings, own_server, lease_seconds=3.0)
+    on_server = _on(settings, own_server)
     proc = subprocess.Popen(
         [sys.executable, "-m", "assistant", "ingest"],
-        env=cli_env(on_server, {"ASSISTANT_LEASE_SECONDS": "3"}),
+        env=cli_env(on_server, {"ASSISTANT_LEASE_SECONDS": "10"}),  # expires 10 s after the fault
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -110,7 +110,7 @@ def test_a_server_killed_mid_ingest_is_a_clear_error_and_the_next_ingest_complet
     assert "again" in last
 
     own_server.start()  # same data folder, new port
-    restarted = _on(settings, own_server, lease_seconds=3.0)
+    restarted = _on(settings, own_server)
     report = ingest(restarted, wait_s=60)
     assert report.added
     assert_index_matches_files(restarted)

@@ -35,6 +35,9 @@ from vectorstore.chroma_store import make_client
 from vectorstore.embedders import make_embedder
 
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
+# The killed ingest's lease: its claim expires this long after the kill. Short, so the test
+# waits little; longer than one write to a busy server, so it is not lost before the kill.
+SHORT_LEASE_S = "10"
 PLANTED = "وقال المتحدث باسم الوزارة إن فريق الشطرنج البطريقي في أنتاركتيكا فاز بالبطولة القارية."
 
 
@@ -195,12 +198,12 @@ def test_a_second_ingest_is_refused_with_a_message_naming_the_lease_holder(
 def test_a_sigkilled_ingest_is_repaired_by_the_next_once_its_lease_expires(
     server_settings: Settings, tmp_path: Path
 ) -> None:
-    settings = server_settings.model_copy(update={"lease_seconds": 3.0})
+    settings = server_settings  # the repair below keeps the default lease
     write_synthetic_corpus(settings.data_dir, 300, seed=16)
     total = len(list(settings.data_dir.glob("*.txt")))
     proc = subprocess.Popen(
         [sys.executable, "-m", "assistant", "ingest"],
-        env=cli_env(settings, {"ASSISTANT_LEASE_SECONDS": "3"}),
+        env=cli_env(settings, {"ASSISTANT_LEASE_SECONDS": SHORT_LEASE_S}),
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
