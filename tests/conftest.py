@@ -59,7 +59,7 @@ from assistant.settings import PROJECT_ROOT, Settings
 
 BUNDLED_ARTICLES = PROJECT_ROOT / "data" / "articles"
 ARTICLE_NAMES = tuple(sorted(p.name for p in BUNDLED_ARTICLES.glob("*.txt")))
-CHROMA_START_TIMEOUT_S = 20.0
+CHROMA_START_TIMEOUT_S = 120.0  # `chroma run` starts in seconds; a loaded machine needs more
 
 
 @pytest.fixture(autouse=True)

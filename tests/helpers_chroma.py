@@ -26,7 +26,7 @@ from pathlib import Path
 
 from assistant.settings import Settings
 
-START_TIMEOUT_S = 30.0
+START_TIMEOUT_S = 120.0  # `chroma run` starts in seconds; a loaded machine needs more
 
 
 @dataclass
