@@ -158,8 +158,10 @@ class Index:
         With a Chroma server the rebuilt index is saved as this instance's cache (built
         from the manifest's chunks, in id order, so every instance builds the same index).
         """
-        loaded = lexical.load(self.lexical_dir)
         expected = lexical.fingerprint(self.manifest.all_ids())
+        if self.lexical is not None and self.lexical.fingerprint == expected:
+            return  # the stamp moved but the chunks did not (or this instance wrote them)
+        loaded = lexical.load(self.lexical_dir)
         if loaded is not None and loaded.fingerprint == expected:
             self.lexical = loaded
         elif self.store is not None and self.meta is not None:
