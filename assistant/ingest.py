@@ -38,7 +38,7 @@ from assistant.ingest_prepare import (
     embed,
     prepare,
 )
-from assistant.lease import ChromaLease, chroma_lease
+from assistant.lease import ChromaLease, LeaseLost, chroma_lease
 from assistant.settings import Settings
 from vectorstore import lexical
 from vectorstore.chroma_meta import open_meta
@@ -325,21 +325,29 @@ def _server_faults(settings: Settings) -> Iterator[None]:
     """Turn a Chroma server that stops answering mid-ingest into a one-line BackendError.
 
     Nothing is lost: chunks enter the manifest only after the server holds them, so the next
-    ingest repairs and completes the work. An error while the server still answers is a bug
-    and passes unchanged.
+    ingest repairs and completes the work. Any error while the server still answers (a bug,
+    or a user error such as a busy lease) passes unchanged; so does every error without a
+    server. A lease lost because the server went away is reported as the server's fault.
     """
     try:
         yield
-    except UserError:
-        raise
+    except UserError as exc:
+        if not isinstance(exc, LeaseLost) or server_answers(settings):
+            raise
+        raise _server_gone(settings, exc) from exc
     except Exception as exc:
         if not settings.chroma_host or server_answers(settings):
             raise
-        raise BackendError(
-            f"Chroma server at {settings.chroma_host}:{settings.chroma_port} stopped answering during "
-            f"ingest ({type(exc).__name__}); what was written is kept, and running `ingest` again "
-            "once the server is back completes the work"
-        ) from exc
+        raise _server_gone(settings, exc) from exc
+
+
+def _server_gone(settings: Settings, exc: Exception) -> BackendError:
+    """The one-line message for a Chroma server that went away during an ingest."""
+    return BackendError(
+        f"Chroma server at {settings.chroma_host}:{settings.chroma_port} stopped answering during "
+        f"ingest ({type(exc).__name__}); what was written is kept, and running `ingest` again "
+        "once the server is back completes the work"
+    )
 
 
 def ingest(

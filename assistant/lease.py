@@ -42,6 +42,10 @@ CONTENTION_S = 15.0  # how long two *unconfirmed* claimants keep retrying even w
 _NS = 1_000_000_000
 
 
+class LeaseLost(BackendError):
+    """This ingest can no longer be sure it is the only writer; it stops writing."""
+
+
 def holder_name() -> str:
     """Who holds the lease, for messages: ``host pid N``."""
     return f"{socket.gethostname()} pid {os.getpid()}"
@@ -132,7 +136,7 @@ class ChromaLease:
         if self._lost is None and time.monotonic() - self._renewed > self.lease_s * 0.8:
             self._lost = f"it was last renewed {time.monotonic() - self._renewed:.0f} s ago"
         if self._lost is not None:
-            raise BackendError(
+            raise LeaseLost(
                 f"this ingest lost its writer lease on the Chroma server ({self._lost}); it stopped "
                 "writing, and the next `ingest` completes the work"
             )
