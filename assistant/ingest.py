@@ -357,8 +357,13 @@ def ingest(
     rebuild: bool = False,
     progress: Progress | None = None,
     wait_s: float = 0.0,
+    only_if_empty: bool = False,
 ) -> IngestReport:
-    """Bring the index in line with ``data_dir`` (default ``settings.data_dir``); see module doc."""
+    """Bring the index in line with ``data_dir`` (default ``settings.data_dir``); see module doc.
+
+    ``only_if_empty`` (an app's first start) leaves an index that another instance filled
+    while this one waited for the writer guard as it is, instead of replacing its articles.
+    """
     started = time.perf_counter()
     report = IngestReport()
     files = list_article_files(data_dir or settings.data_dir)
@@ -366,7 +371,12 @@ def ingest(
     with _server_faults(settings), _writer(settings, embedder, wait_s) as guard:
         index = _open_for_writing(settings, embedder, rebuild, report)
         index.guard = guard
-        _update(index, files, report, progress)
+        chunks = index.store.count() if only_if_empty and index.store is not None else 0
+        if chunks:
+            report.notes.append("another instance filled the index meanwhile; it was left as it is")
+            report.chunks = chunks
+        else:
+            _update(index, files, report, progress)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -85,7 +85,11 @@ class Assistant:
         settings = settings or Settings()
         index = open_index(settings)
         if index.is_empty() and auto_ingest:
-            ingest(settings, embedder=index.embedder, progress=progress)
+            # With a Chroma server another instance may be filling the index right now: wait
+            # for it rather than fail to start, and then leave what it ingested alone.
+            served = bool(settings.chroma_host)
+            wait_s = 20 * settings.lease_seconds if served else 0.0
+            ingest(settings, embedder=index.embedder, progress=progress, wait_s=wait_s, only_if_empty=served)
             index = open_index(settings, embedder=index.embedder)
         return cls(settings, index, make_llm(settings))
 

@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -266,3 +267,43 @@ def test_a_chunk_collection_of_an_older_schema_on_a_server_is_refused_until_rebu
     report = ingest(server_settings, rebuild=True)
     assert len(report.added) == 5
     assert_index_matches_files(server_settings)
+
+
+@pytest.mark.slow
+def test_an_instance_starting_while_another_ingests_waits_for_it_instead_of_failing(
+    server_settings: Settings, tmp_path: Path
+) -> None:
+    meta = open_meta(
+        make_client(server_settings),
+        index_name(server_settings, make_embedder(server_settings)),
+        create=True,
+    )
+    started: dict[str, float] = {}
+    result: dict[str, object] = {}
+
+    def start_instance() -> None:
+        started["at"] = time.monotonic()
+        result["assistant"] = Assistant.from_settings(server_settings)
+        started["done"] = time.monotonic()
+
+    with chroma_lease(meta, lease_s=20, wait_s=0):
+        thread = threading.Thread(target=start_instance)
+        thread.start()
+        time.sleep(3)
+        assert thread.is_alive(), "the instance did not wait for the lease holder"
+    thread.join(timeout=300)
+    assistant = result["assistant"]
+    assert isinstance(assistant, Assistant) and started["done"] - started["at"] >= 3
+    assert len(assistant.articles()) == 5
+
+
+@pytest.mark.slow
+def test_a_first_start_ingest_leaves_an_index_another_instance_filled_meanwhile(
+    server_settings: Settings, tmp_path: Path
+) -> None:
+    ingest(server_settings)
+    late = instance(server_settings, tmp_path / "late")
+    shutil.copy(sorted(server_settings.data_dir.glob("*.txt"))[0], late.data_dir)
+    report = ingest(late, only_if_empty=True)
+    assert (report.added, report.removed) == ([], []) and report.notes
+    assert len(Assistant(late, open_index(late)).articles()) == 5
