@@ -1,6 +1,6 @@
 """Incremental, idempotent, crash-safe ingestion of a folder of articles.
 
-Per run, under the single-writer lock:
+Per run, under the single-writer lock (with a Chroma server: the lease, :mod:`assistant.lease`):
 
 1. compare the folder with the manifest (content hashes) and the manifest with what
    Chroma really holds, so a run killed mid-way is detected and repaired;
