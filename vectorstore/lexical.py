@@ -9,6 +9,7 @@ with a rename, so a crash leaves either the old or the new index, never half of 
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import logging
@@ -184,6 +185,7 @@ def save_cache(index: LexicalIndex, folder: Path) -> None:
 
 def save(index: LexicalIndex, folder: Path) -> None:
     """Write ``index`` to ``folder`` atomically (new folder, then rename over the old one)."""
+    _remove_dead_temporaries(folder)
     tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     old = folder.with_name(folder.name + ".old")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -201,6 +203,22 @@ def save(index: LexicalIndex, folder: Path) -> None:
         folder.rename(old)
     tmp.rename(folder)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_dead_temporaries(folder: Path) -> None:
+    """Delete half-written ``<folder>.tmp-PID-…`` folders of processes that no longer run
+    (a save killed mid-way); another live process's save is left alone."""
+    for tmp in folder.parent.glob(f"{glob.escape(folder.name)}.tmp*"):
+        pid = tmp.name[len(folder.name) + 5 :].split("-")[0]
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+                continue  # still running
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue  # running, as another user
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def load(folder: Path) -> LexicalIndex | None:
