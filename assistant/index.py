@@ -30,6 +30,7 @@ from typing import Any
 
 from assistant.errors import UserError
 from assistant.settings import Settings
+from assistant.tokens import get_token_counter
 from vectorstore import lexical
 from vectorstore.chroma_meta import ChromaMeta, Stamp, open_meta
 from vectorstore.chroma_store import ChromaStore, collection_name, make_client, open_store
@@ -190,7 +191,10 @@ class Index:
         if self.synced and stamp == self.stamp:
             return False
         if self.store is None:
-            self.store = open_store(self.client, self.name, self.embedder.id, self.embedder.dim, create=False)
+            tokens = get_token_counter(self.settings).id
+            self.store = open_store(
+                self.client, self.name, self.embedder.id, self.embedder.dim, create=False, tokens=tokens
+            )
         self.manifest = ChromaManifest.read(self.meta)
         if self.store is not None:
             self.store.articles = self.manifest.files
@@ -209,9 +213,10 @@ def open_index(settings: Settings, embedder: Embedder | None = None, create: boo
     embedder = embedder or make_embedder(settings)
     client = make_client(settings)
     name = index_name(settings, embedder)
+    tokens = get_token_counter(settings).id  # chunks split by another counter differ
     if settings.chroma_host:
-        return _open_server_index(settings, embedder, client, name, create)
-    store = open_store(client, name, embedder.id, embedder.dim, create=create)
+        return _open_server_index(settings, embedder, client, name, create, tokens)
+    store = open_store(client, name, embedder.id, embedder.dim, create=create, tokens=tokens)
     settings.store_dir.mkdir(parents=True, exist_ok=True)
     manifest = Manifest.load(settings.store_dir / f"{name}.manifest.json")
     if store is not None:
@@ -222,7 +227,9 @@ def open_index(settings: Settings, embedder: Embedder | None = None, create: boo
     return index
 
 
-def _open_server_index(settings: Settings, embedder: Embedder, client: Any, name: str, create: bool) -> Index:
+def _open_server_index(
+    settings: Settings, embedder: Embedder, client: Any, name: str, create: bool, tokens: str
+) -> Index:
     """The index on a Chroma server: chunks, and manifest and stamp from its meta collection.
 
     The meta collection is checked first, so a store written by another version is refused
@@ -230,7 +237,7 @@ def _open_server_index(settings: Settings, embedder: Embedder, client: Any, name
     an ingest finishing in between then only makes the next :meth:`Index.sync` read again.
     """
     meta = open_meta(client, name, create=create)
-    store = open_store(client, name, embedder.id, embedder.dim, create=create)
+    store = open_store(client, name, embedder.id, embedder.dim, create=create, tokens=tokens)
     settings.store_dir.mkdir(parents=True, exist_ok=True)
     empty = Manifest(path=None)
     index = Index(settings, embedder, client, name, store, None, empty, meta=meta)
