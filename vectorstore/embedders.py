@@ -119,8 +119,9 @@ class HashingEmbedder:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model (hub name or local folder), normalised embeddings.
 
-    E5-family models get their ``query: `` / ``passage: `` prefixes, which they were
-    trained with; other models get the raw text.
+    Prefixes: the model's own prompts when its folder declares them (``query`` and
+    ``document`` in config_sentence_transformers.json, as ``models export`` writes), else
+    ``query: `` / ``passage: `` for E5-family names (they were trained with them), else none.
     """
 
     model: Any
@@ -143,12 +144,20 @@ class SentenceTransformerEmbedder:
         own = parts[-3] if len(parts) >= 3 and parts[-2] == "snapshots" else Path(self.name).name
         return "e5" in own.lower()
 
+    def _prefix(self, kind: str) -> str:
+        """Text put before a ``query`` or ``document``: see the class docstring."""
+        declared = (getattr(self.model, "prompts", None) or {}).get(kind)
+        if isinstance(declared, str) and declared:
+            return declared
+        return ("query: " if kind == "query" else "passage: ") if self._e5 else ""
+
     def embed_documents(self, texts: list[str]) -> np.ndarray:
-        prefixed = [f"passage: {t}" for t in texts] if self._e5 else texts
+        prefix = self._prefix("document")
+        prefixed = [f"{prefix}{t}" for t in texts]
         return self.model.encode(prefixed, normalize_embeddings=True, batch_size=32, convert_to_numpy=True)
 
     def embed_query(self, text: str) -> np.ndarray:
-        prefixed = f"query: {text}" if self._e5 else text
+        prefixed = f"{self._prefix('query')}{text}"
         return self.model.encode([prefixed], normalize_embeddings=True, convert_to_numpy=True)[0]
 
 
