@@ -472,6 +472,7 @@ def bridge_query(
     question: str,
     vocabulary: Collection[str] | None = None,
     lexicon: Lexicon | None = None,
+    language: str | None = None,
 ) -> BridgeResult:
     """Arabic terms for an English question: lexicon phrases, then transliterated names.
 
@@ -479,12 +480,13 @@ def bridge_query(
     an English question and numbers pass through unchanged. ``vocabulary`` (normalised
     corpus words or a :class:`SkeletonIndex`) enables transliteration of capitalised
     words the lexicon lacks (lowercase words are not tried: too many ordinary English
-    words have the skeleton of some Arabic word, e.g. "hand" and الهند).
+    words have the skeleton of some Arabic word, e.g. "hand" and الهند). ``language`` is
+    the question's, when the caller has already detected it.
 
     >>> bridge_query("What did Wang Yi say about Ukraine?").matched
     [('Wang Yi', 'Wang Yi'), ('say', 'say'), ('Ukraine', 'Ukraine')]
     """
-    if detect_language(question) != "en":
+    if (language or detect_language(question)) != "en":
         return BridgeResult()
     lexicon = lexicon or load_lexicon()
     tokens = _tokens(question)

@@ -137,8 +137,8 @@ def extractive_answer(
 ) -> tuple[str, tuple[Citation, ...], bool]:
     """``(text, citations, abstained)`` for one question, offline."""
     if best_coverage(analysis, retrieved, names) < ABSTAIN_COVERAGE:
-        return ABSTAIN.get(analysis.language, ABSTAIN["en"]), (), True
+        return ABSTAIN.get(analysis.reply_language, ABSTAIN["en"]), (), True
     citations = cite(pick(score_sentences(analysis, retrieved, names)))
     if not citations:
-        return ABSTAIN.get(analysis.language, ABSTAIN["en"]), (), True
-    return render(analysis.language, citations), citations, False
+        return ABSTAIN.get(analysis.reply_language, ABSTAIN["en"]), (), True
+    return render(analysis.reply_language, citations), citations, False

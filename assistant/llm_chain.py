@@ -276,13 +276,17 @@ def answer_inputs(
     history: History | None,
     settings: Settings,
     count_tokens: CountTokens,
+    language: str | None = None,
 ) -> tuple[dict[str, str], list[Chunk]]:
-    """The variables of ``prompts/answer.txt`` and the chunks numbered in them."""
+    """The variables of ``prompts/answer.txt`` and the chunks numbered in them.
+
+    ``language`` is the answer's (the service passes the query analysis's); detected
+    from ``question`` only for a direct caller that does not know it."""
     context, used = build_context(chunks, settings, count_tokens)
     values = {
         "passages": context,
         "question": question.strip(),
-        "language_name": language_name(detect_language(question)),
+        "language_name": language_name(language or detect_language(question)),
         "history": _history_block(history),
     }
     return values, used
@@ -300,6 +304,7 @@ def stream_answer(
     history: History | None,
     settings: Settings,
     count_tokens: CountTokens,
+    language: str | None = None,
 ) -> Iterator[str | CheckedAnswer]:
     """Stream the model's raw text deltas, then yield the citation-checked result last.
 
@@ -310,7 +315,7 @@ def stream_answer(
     if not chunks:
         yield _abstention()
         return
-    values, used = answer_inputs(question, chunks, history, settings, count_tokens)
+    values, used = answer_inputs(question, chunks, history, settings, count_tokens, language)
     parts: list[str] = []
     with _backend_errors(settings):
         for delta in _chain("answer", llm).stream(values):
@@ -327,11 +332,12 @@ def answer(
     history: History | None,
     settings: Settings,
     count_tokens: CountTokens,
+    language: str | None = None,
 ) -> CheckedAnswer:
     """Non-streaming :func:`stream_answer`: one request, the checked result."""
     if not chunks:
         return _abstention()
-    values, used = answer_inputs(question, chunks, history, settings, count_tokens)
+    values, used = answer_inputs(question, chunks, history, settings, count_tokens, language)
     with _backend_errors(settings):
         output = _chain("answer", llm).invoke(values)
     return check_citations(_output(output), used)

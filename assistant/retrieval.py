@@ -2,9 +2,13 @@
 
 Steps for one question:
 
-1. *Analyse*: detect its language; normalise Arabic exactly as the index does; for an
-   English question, bridge it to Arabic terms (lexicon + transliteration, no weights;
-   plus an LLM translation when one is configured and passed in).
+1. *Analyse*, once, at the entry (:func:`analyse_query`): detect its language; normalise
+   Arabic exactly as the index does; for an English question, bridge it to Arabic terms
+   (lexicon + transliteration, no weights; plus an LLM translation when one is
+   configured and passed in); find the named speakers. Every later stage (search,
+   answerers, summaries, the LLM prompt) reads this :class:`QueryAnalysis` and never
+   re-detects the language or re-normalises the question; its dense vector is computed
+   once, on first use, and kept in it.
 2. *Search*: dense (the embedder; for the weight-free hashing embedder an English
    question is embedded through its Arabic bridge, since hashed English n-grams match
    nothing) and BM25 over analysed terms, ``CANDIDATES`` each.
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.arabic import analyse, analyse_word, detect_language
 from assistant.index import Index
@@ -34,6 +38,8 @@ from assistant.splitter import sentence_spans
 
 if TYPE_CHECKING:
     from assistant.bridge import BridgeResult
+
+Translate = Callable[[str], str]
 
 CANDIDATES = 30
 RRF_K = 60
@@ -58,13 +64,20 @@ ENGLISH_QUESTION_WORDS = {
     "where", "which", "how", "why", "is", "are", "was", "were", "a", "an", "and", "to", "tell", "told",
     "kind", "sort", "type", "any", "some", "shortly", "exactly", "really", "also", "according",
 }  # fmt: skip
+PASSED_THROUGH = ("arabic", "number")  # bridge labels of tokens kept as they are
 UNTRANSLATED_WEIGHT = 1.0
 SPEAKER_SLOT_WEIGHT = 1.5
 
 
 @dataclass
 class QueryAnalysis:
-    """What retrieval knows about a question."""
+    """Everything the pipeline knows about one question, worked out once at the entry.
+
+    ``language`` is that of the searched text (``question``: for an offline follow-up,
+    the question joined with the previous one); ``reply_language`` is that of the words
+    the user typed, which answers, refusals and prompts use (the same unless a follow-up
+    is joined with a question in the other language).
+    """
 
     question: str
     language: str
@@ -77,6 +90,19 @@ class QueryAnalysis:
     untranslated: list[str] = field(default_factory=list)
     slot_weights: list[float] = field(default_factory=list)
     untranslated_weight: float = UNTRANSLATED_WEIGHT
+    reply_language: str = ""
+    _vector: tuple[str, list[float]] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.reply_language = self.reply_language or self.language
+
+    def dense_vector(self, embedder: Any, text: str) -> list[float]:
+        """The embedding of ``text`` by ``embedder``, computed on first use and kept (one
+        model call per question, whichever stages ask for it)."""
+        key = f"{embedder.id}\x00{text}"
+        if self._vector is None or self._vector[0] != key:
+            self._vector = (key, list(embedder.embed_query(text)))
+        return self._vector[1]
 
     @property
     def name_terms(self) -> set[str]:
@@ -127,11 +153,11 @@ def _english_slots(result: BridgeResult, speakers: list[Speaker], names: set[str
 
     speaker_words = {w for s in speakers for n in s.english for w in n.split()}
     slots = []
-    for phrase, _head in result.matched:
+    for phrase, label in result.matched:
         words_ = phrase.lower().split()
-        if all(w in ENGLISH_QUESTION_WORDS or w in speaker_words for w in words_):
-            continue
-        terms = frozenset(t for t in analyse(bridge_query(phrase).text) if _is_topic(t, names))
+        if label in PASSED_THROUGH or all(w in ENGLISH_QUESTION_WORDS or w in speaker_words for w in words_):
+            continue  # Arabic words and numbers inside an English question make no slot
+        terms = frozenset(t for t in analyse(bridge_query(phrase, language="en").text) if _is_topic(t, names))
         if terms and terms not in slots:
             slots.append(terms)
     return slots
@@ -140,22 +166,30 @@ def _english_slots(result: BridgeResult, speakers: list[Speaker], names: set[str
 def analyse_query(
     question: str,
     vocabulary: Collection[str] | Callable[[], Collection[str]] = frozenset(),
-    translation: str = "",
+    translation: str | Translate = "",
+    language: str | None = None,
+    reply_language: str | None = None,
 ) -> QueryAnalysis:
-    """Language, Arabic query text and BM25 terms of ``question`` (see module doc).
+    """Language, Arabic query text, BM25 terms and speakers of ``question`` (module doc).
 
     ``vocabulary`` (or a function giving it, built only when needed) lets the bridge
-    transliterate capitalised names the lexicon lacks.
+    transliterate capitalised names the lexicon lacks. ``translation`` is an Arabic
+    search line, or a function making one that is called only for an English question.
+    ``language`` is given when the caller has already detected it for this very text;
+    ``reply_language`` when the user's own words differ from the searched text.
     """
-    language = detect_language(question)
-    speakers = speakers_in_question(question)
+    language = language or detect_language(question)
+    speakers = speakers_in_question(question, language)
     names = {t for s in speakers for form in s.arabic for t in analyse(form)}
+    if callable(translation):
+        translation = translation(question) if language == "en" else ""
     if language == "en":
         from assistant.bridge import bridge_query
 
-        result = bridge_query(question)
+        result = bridge_query(question, language=language)
         if vocabulary and any(w[:1].isupper() for w in result.unmatched):
-            result = bridge_query(question, vocabulary() if callable(vocabulary) else vocabulary)
+            words_ = vocabulary() if callable(vocabulary) else vocabulary
+            result = bridge_query(question, words_, language=language)
         arabic_text = " ".join([translation, result.text]).strip()
         slots = _english_slots(result, speakers, names)
         untranslated = [w for w in result.unmatched if w.lower() not in ENGLISH_QUESTION_WORDS]
@@ -176,6 +210,7 @@ def analyse_query(
         bridged=bridged,
         slots=slots,
         untranslated=untranslated,
+        reply_language=reply_language or language,
     )
 
 
@@ -212,9 +247,8 @@ def search(
     if "dense" in use:
         text = dense_query_text(index, analysis)
         if text.strip():
-            rankings["dense"] = [
-                i for i, _ in index.store.query(index.embedder.embed_query(text), CANDIDATES)
-            ]
+            vector = analysis.dense_vector(index.embedder, text)
+            rankings["dense"] = [i for i, _ in index.store.query(vector, CANDIDATES)]
     if "bm25" in use and index.lexical is not None:
         rankings["bm25"] = [i for i, _ in index.lexical.search(analysis.terms, CANDIDATES)]
     fused = rrf(rankings, HASHING_WEIGHTS if index.embedder.id.startswith("hashing") else WEIGHTS)
@@ -301,12 +335,19 @@ def bridge_vocabulary(index: Index) -> Collection[str]:
 
 
 def retrieve(
-    index: Index, question: str, k: int, translation: str = ""
+    index: Index,
+    question: str,
+    k: int,
+    translation: str | Translate = "",
+    language: str | None = None,
+    reply_language: str | None = None,
 ) -> tuple[QueryAnalysis, list[Retrieved]]:
-    """Analyse and search in one call (what the answerers use)."""
+    """Analyse (see :func:`analyse_query`) and search in one call (what the answerers use)."""
     # The transliteration index (0.3 s to build at 100k chunks) is built only for an English
     # question with a capitalised word the lexicon lacks.
-    analysis = analyse_query(question, lambda: bridge_vocabulary(index), translation)
+    analysis = analyse_query(
+        question, lambda: bridge_vocabulary(index), translation, language, reply_language
+    )
     if index.lexical is not None:
         analysis.weigh_slots(index.lexical.idf)
     return analysis, search(index, analysis, k)

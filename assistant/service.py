@@ -102,17 +102,22 @@ class Assistant:
     def _names(self) -> dict[str, list[str]]:
         return {s: e.get("names", []) for s, e in self.index.manifest.files.items()}
 
-    def _retrieve(self, question: str) -> tuple[QueryAnalysis, list[Retrieved]]:
+    def _retrieve(
+        self, text: str, language: str | None = None, reply_language: str | None = None
+    ) -> tuple[QueryAnalysis, list[Retrieved]]:
+        """The question's one :class:`QueryAnalysis` and its passages. ``language`` is the
+        already detected language of ``text``; ``reply_language`` that of the user's words."""
         with self._store_errors():
             if self.index.is_empty():
                 raise UserError("The index is empty: run `python -m assistant ingest` first.")
-            translation = self._translation(question)
+            translation = self._translation if self.llm is not None else ""
             with self._lock:
-                return retrieve(self.index, question, self.settings.top_k, translation)
+                return retrieve(self.index, text, self.settings.top_k, translation, language, reply_language)
 
     def _translation(self, question: str) -> str:
-        """With an LLM, an Arabic search line for an English question ("" otherwise)."""
-        if self.llm is None or detect_language(question) != "en":
+        """With an LLM, an Arabic search line for an English question (called by the
+        analysis only for an English question; "" when the LLM fails)."""
+        if self.llm is None:
             return ""
         from assistant.llm_chain import translate_query
 
@@ -155,9 +160,10 @@ class Assistant:
             yield answer.text
             yield answer
             return
+        language = detect_language(question)  # the one detection of what the user typed
         standalone = self._standalone(question, history)
-        analysis, retrieved = self._retrieve(standalone)
-        analysis.question = standalone
+        same = standalone == question
+        analysis, retrieved = self._retrieve(standalone, language if same else None, language)
         if self.llm is not None:
             try:
                 yield from self._llm_stream(question, standalone, analysis, retrieved, history)
@@ -191,7 +197,7 @@ class Assistant:
         return Answer(
             question=question,
             text=text,
-            language=detect_language(question),
+            language=analysis.reply_language,
             abstained=abstained,
             citations=citations,
             retrieved=tuple(retrieved),
@@ -207,11 +213,13 @@ class Assistant:
 
         counter = get_token_counter(self.settings)
         chunks = [r.chunk for r in retrieved]
-        for event in stream_answer(self.llm, standalone, chunks, history or [], self.settings, counter.count):
+        language = analysis.reply_language
+        events = stream_answer(self.llm, standalone, chunks, history or [], self.settings, counter.count, language)
+        for event in events:
             if isinstance(event, str):
                 yield event
                 continue
-            yield self._checked_answer(question, detect_language(question), event, retrieved)
+            yield self._checked_answer(question, language, event, retrieved)
 
     def summarize(
         self, sources: list[str] | None = None, topic: str | None = None, question: str | None = None
@@ -225,7 +233,8 @@ class Assistant:
         retrieved: list[Retrieved] = []
         topic_terms: set[str] | None = None
         if topic:
-            analysis, retrieved = self._retrieve(topic)
+            same = not question or question == topic
+            analysis, retrieved = self._retrieve(topic, language if same else None, language)
             topic_terms = set(analysis.terms)
             allowed = set(sources) if sources else known
             chosen = topic_sources(analysis, [r for r in retrieved if r.chunk.source in allowed], self._names())

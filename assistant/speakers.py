@@ -66,10 +66,11 @@ def _mentions(speaker: Speaker, norm: str) -> list[int]:
     return spots + [m.start() for n in speaker.arabic if len(n) > 2 for m in re.finditer(re.escape(normalize(n)), norm)]
 
 
-def speakers_in_question(question: str) -> list[Speaker]:
+def speakers_in_question(question: str, language: str | None = None) -> list[Speaker]:
     """Speakers named in ``question``; the one asked about comes first: the subject of the
     speech word, which precedes it in English ("What did Wang Yi tell Lavrov") and follows
-    it in Arabic ("ماذا قال لافروف … وانغ يي"); otherwise the first named.
+    it in Arabic ("ماذا قال لافروف … وانغ يي"); otherwise the first named. ``language`` is
+    the question's, when the caller has already detected it.
 
     >>> [s.key for s in speakers_in_question("In a call with Lavrov, what did Wang Yi tell him?")]
     ['wang_yi', 'lavrov']
@@ -78,7 +79,7 @@ def speakers_in_question(question: str) -> list[Speaker]:
     """
     norm = normalize(question)
     speech = SPEECH_WORDS_EN.search(norm) or SPEECH_WORDS_AR.search(norm)
-    english = detect_language(question) == "en"
+    english = (language or detect_language(question)) == "en"
     found = []
     for i, speaker in enumerate(SPEAKERS):
         spots = _mentions(speaker, norm)
