@@ -45,6 +45,7 @@ IMPORT_BASELINE = "import chromadb, bm25s"
 HEADLINE = (
     "ingest_chunks_per_s", "chunks", "retrieval_p50_ms", "retrieval_p95_ms", "ask_p95_ms",
     "hit3", "hit3_ar", "hit3_en", "peak_rss_mb", "embedder", "ingest_cpu_ms_per_chunk",
+    "retrieval_cpu_ms_per_query",
 )  # fmt: skip
 
 

@@ -199,7 +199,11 @@ def measure_serving(settings: Any, queries: Sequence[Query]) -> dict[str, Any]:
     def search(question: str) -> list[str]:
         return [r.chunk.source for r in retrieve(index, question, settings.top_k)[1]]
 
+    cpu_started = _cpu_s()
     stats, ranked = timed_queries(queries, search, "retrieval")
+    # Mean CPU per retrieval (warm-ups included): what a query costs whatever the load.
+    runs = len(queries) + len({q.lang for q in queries})
+    result["retrieval_cpu_ms_per_query"] = round((_cpu_s() - cpu_started) * 1000 / runs, 2)
     result.update(stats)
     result.update(quality(ranked, queries, "hit3"))
     assistant = Assistant(settings, index, None)

@@ -31,7 +31,8 @@ def e5_bench(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_the_bundled_index_is_measured_with_the_e5_engine(e5_bench: dict[str, Any]) -> None:
     bundled = e5_bench["bundled"]
     assert bundled["embedder"] == "e5-engine-multilingual-e5-small-q4-384"
-    assert bundled["chunks"] > 50 and bundled["ingest_chunks_per_s"] > 0
+    assert bundled["chunks"] >= 5 and bundled["ingest_chunks_per_s"] > 0  # 5 articles
+    assert bundled["ingest_cpu_ms_per_chunk"] > 0 and bundled["retrieval_cpu_ms_per_query"] > 0
     assert 0 < bundled["retrieval_p50_ms"] <= bundled["retrieval_p95_ms"]
     assert bundled["hit3"] is not None and 0 < bundled["hit3"] <= 1
     assert "ingest_1k" not in e5_bench
