@@ -6,7 +6,7 @@
 
 (``python -m eval.bench`` runs the same and nests it under ``e5`` in its first row.)
 
-- ``ingest_1k``: a synthetic corpus of ``--size`` chunks (:mod:`eval.bench_corpus`) ingested
+- ``synthetic``: a synthetic corpus of ``--size`` chunks (:mod:`eval.bench_corpus`) ingested
   with ``ASSISTANT_EMBEDDER=e5-engine`` in a fresh process: chunks/s, peak RSS, retrieval
   and ``ask`` latency there too;
 - ``bundled``: the five bundled articles ingested with the engine, then retrieval and
@@ -102,12 +102,11 @@ def bench_e5(size: int, cold_runs: int, work: Path | None, sampled: int = 60) ->
     try:
         result: dict[str, Any] = {"embedder_setting": ENGINE}
         if size:
-            corpus = write_corpus(root / "data-1k", size, ARTICLES, SEED, sampled)
+            corpus = write_corpus(root / "data-synthetic", size, ARTICLES, SEED, sampled)
             spans = [Query(text, "ar", (), "sampled") for text in corpus.queries]
-            result["ingest_1k"] = measure_corpus(
-                corpus.data_dir, root / "run-1k", questions + spans
-            )
-            _say("ingest_1k", result["ingest_1k"])
+            measured = measure_corpus(corpus.data_dir, root / "run-synthetic", questions + spans)
+            result["synthetic"] = {"target_chunks": size, **measured}
+            _say("synthetic", result["synthetic"])
         bundled = root / "bundled"
         shutil.copytree(ARTICLES, bundled)
         result["bundled"] = measure_corpus(bundled, root / "run-bundled", questions)
