@@ -23,6 +23,7 @@ from typing import Any
 
 from assistant.errors import UserError
 from assistant.settings import Settings
+from assistant.tokens import get_token_counter
 from vectorstore import lexical
 from vectorstore.chroma_store import ChromaStore, collection_name, make_client, open_store
 from vectorstore.embedders import Embedder, make_embedder
@@ -113,7 +114,8 @@ def open_index(settings: Settings, embedder: Embedder | None = None, create: boo
     embedder = embedder or make_embedder(settings)
     client = make_client(settings)
     name = index_name(settings, embedder)
-    store = open_store(client, name, embedder.id, embedder.dim, create=create)
+    tokens = get_token_counter(settings).id  # chunks split by another counter differ
+    store = open_store(client, name, embedder.id, embedder.dim, create=create, tokens=tokens)
     if not settings.chroma_host:
         settings.store_dir.mkdir(parents=True, exist_ok=True)
     manifest = Manifest.load(settings.store_dir / f"{name}.manifest.json")

@@ -13,7 +13,9 @@ Steps for one question:
    question is embedded through its Arabic bridge, since hashed English n-grams match
    nothing) and BM25 over analysed terms, ``CANDIDATES`` each.
 3. *Fuse* with reciprocal rank fusion (ranks, not raw scores, so the two scales need no
-   calibration), deduplicate by chunk id, and keep the scores.
+   calibration), weighted per embedder and question language (:func:`fusion_for`: with a
+   multilingual model, an English question leans on dense in proportion to the words the
+   bridge could not translate), deduplicate by chunk id, and keep the scores.
 4. *Speaker attribution*: for "what did X say", add a bonus to chunks where X (or X's
    title, in an article naming X) is the subject of a speech verb.
 """
@@ -43,12 +45,47 @@ Translate = Callable[[str], str]
 
 CANDIDATES = 30
 RRF_K = 60
-SPEAKER_BONUS = 0.5 / (RRF_K + 1)
+SPEAKER_SHARE = 0.5  # the largest speaker bonus, as a share of a rank-1 RRF contribution
+SPEAKER_BONUS = SPEAKER_SHARE / (RRF_K + 1)
 # Fusion weights per embedder kind. Measured with `python -m eval.ablation` on the eval set:
 # fusing the weight-free hashing vectors at full weight lowered file hit@1 (ar 100→89%,
 # en 97→88%), so offline they only break ties and serve when BM25 finds nothing.
 WEIGHTS = {"dense": 1.0, "bm25": 1.0}
 HASHING_WEIGHTS = {"dense": 0.05, "bm25": 1.0}
+# With a real multilingual model (e5), measured with `python -m eval.fusion` on the main and
+# the held-out set (README, "Retrieval with the e5 engine"): Arabic BM25 over analysed terms
+# beats dense, so dense weighs half; for an English question BM25 sees only what the bridge
+# translated, so dense weighs ``MODEL_EN_DENSE_PER_MISS`` × the share of its content words
+# the bridge missed (0 when the lexicon knew every word: then BM25 leads, dense breaks ties).
+# A small RRF k lets the rank-1 passages of the two rankings count (30 candidates each).
+MODEL_RRF_K = 5
+MODEL_AR_DENSE = 0.5
+MODEL_EN_DENSE_PER_MISS = 2.0
+MIN_DENSE = 0.05
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How one question's rankings are fused: weight per ranking and the RRF constant."""
+
+    weights: dict[str, float]
+    k: int = RRF_K
+
+    @property
+    def speaker_bonus(self) -> float:
+        """The largest speaker-attribution bonus on this fusion's score scale."""
+        return SPEAKER_SHARE / (self.k + 1)
+
+
+def fusion_for(embedder_id: str, analysis: QueryAnalysis) -> Fusion:
+    """The fusion for this embedder and question (see the constants above)."""
+    if embedder_id.startswith("hashing"):
+        return Fusion(HASHING_WEIGHTS)
+    if analysis.language == "en":
+        dense = max(MIN_DENSE, MODEL_EN_DENSE_PER_MISS * analysis.bridge_miss_share)
+    else:
+        dense = MODEL_AR_DENSE
+    return Fusion({"dense": dense, "bm25": 1.0}, MODEL_RRF_K)
 
 
 # Words that shape a question but carry no topic (analysed forms): not counted as topic.
@@ -91,23 +128,31 @@ class QueryAnalysis:
     slot_weights: list[float] = field(default_factory=list)
     untranslated_weight: float = UNTRANSLATED_WEIGHT
     reply_language: str = ""
-    _vector: tuple[str, list[float]] | None = field(default=None, repr=False, compare=False)
+    dense_reads_words: bool = False
+    _vector: tuple[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.reply_language = self.reply_language or self.language
 
-    def dense_vector(self, embedder: Any, text: str) -> list[float]:
+    def dense_vector(self, embedder: Any, text: str) -> Any:
         """The embedding of ``text`` by ``embedder``, computed on first use and kept (one
         model call per question, whichever stages ask for it)."""
         key = f"{embedder.id}\x00{text}"
         if self._vector is None or self._vector[0] != key:
-            self._vector = (key, list(embedder.embed_query(text)))
+            self._vector = (key, embedder.embed_query(text))
         return self._vector[1]
 
     @property
     def name_terms(self) -> set[str]:
         """Analysed tokens of the named speakers' Arabic names (one entity, many tokens)."""
         return {t for s in self.speakers for form in s.arabic for t in analyse(form)}
+
+    @property
+    def bridge_miss_share(self) -> float:
+        """Share of an English question's content words the bridge could not translate
+        (0 for Arabic): how much of the question BM25 over Arabic terms cannot see."""
+        missed = len(self.untranslated)
+        return missed / (missed + len(self.slots)) if missed else 0.0
 
     @property
     def topic_terms(self) -> set[str]:
@@ -121,21 +166,31 @@ class QueryAnalysis:
         (rare topics like "Taiwan" count most; a topic absent from the whole index weighs
         most of all), each named speaker weighs ``SPEAKER_SLOT_WEIGHT``, and untranslated
         English words are slots worth ``untranslated_weight`` that can never be filled.
+        A question of which nothing but untranslated words remain, searched with a
+        multilingual model (``dense_reads_words``), has no lexical evidence either way:
+        its coverage is 1, so the passages the model ranked are quoted, not refused.
         """
         weights = self.slot_weights or [1.0] * len(self.slots)
         speakers = SPEAKER_SLOT_WEIGHT * len(self.speakers)
         total = sum(weights) + speakers + self.untranslated_weight * len(self.untranslated)
         if total == 0:
-            return 0.0
+            return 1.0 if self.untranslated and self.dense_reads_words else 0.0
         filled = sum(w for slot, w in zip(self.slots, weights, strict=True) if slot & text_terms)
         return (filled + SPEAKER_SLOT_WEIGHT * speakers_found) / total
 
-    def weigh_slots(self, idf: Callable[[str], float]) -> None:
-        """Set ``slot_weights``: each slot weighs the IDF of its rarest term."""
+    def weigh_slots(self, idf: Callable[[str], float], dense_reads_words: bool = False) -> None:
+        """Set ``slot_weights``: each slot weighs the IDF of its rarest term.
+
+        A word the bridge could not translate cannot be found in the Arabic index. Without
+        a multilingual model nothing reads it: it weighs like a term the index has never
+        seen (what "moon" is to these articles). With one (``dense_reads_words``), the
+        model reads it and ranks the passages, so a word missing from the hand-written
+        lexicon is not counted as missing evidence (measured with ``python -m
+        eval.calibrate``: counting it refused 17 of 18 answerable English questions on the
+        held-out articles)."""
         self.slot_weights = [max(idf(t) for t in slot) for slot in self.slots]
-        # A word the bridge could not translate cannot be found in the Arabic index: it
-        # weighs like a term the index has never seen (what "moon" is to these articles).
-        self.untranslated_weight = idf("\x00unseen")
+        self.dense_reads_words = dense_reads_words
+        self.untranslated_weight = 0.0 if dense_reads_words else idf("\x00unseen")
 
 
 def _is_topic(term: str, names: set[str]) -> bool:
@@ -215,9 +270,9 @@ def analyse_query(
 
 
 def rrf(
-    rankings: dict[str, list[str]], weights: dict[str, float] | None = None
+    rankings: dict[str, list[str]], weights: dict[str, float] | None = None, k: int = RRF_K
 ) -> dict[str, float]:
-    """Reciprocal rank fusion of several rankings of ids: ``sum w / (RRF_K + rank)``.
+    """Reciprocal rank fusion of several rankings of ids: ``sum w / (k + rank)``.
 
     >>> sorted(rrf({"a": ["x", "y"], "b": ["y"]}).items())
     [('x', 0.01639344262295082), ('y', 0.03252247488101534)]
@@ -226,7 +281,7 @@ def rrf(
     for name, ids in rankings.items():
         weight = (weights or {}).get(name, 1.0)
         for rank, chunk_id in enumerate(dict.fromkeys(ids), start=1):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank)
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (k + rank)
     return fused
 
 
@@ -238,9 +293,14 @@ def dense_query_text(index: Index, analysis: QueryAnalysis) -> str:
 
 
 def search(
-    index: Index, analysis: QueryAnalysis, k: int, use: tuple[str, ...] = ("dense", "bm25")
+    index: Index,
+    analysis: QueryAnalysis,
+    k: int,
+    use: tuple[str, ...] = ("dense", "bm25"),
+    fusion: Fusion | None = None,
 ) -> list[Retrieved]:
-    """Top ``k`` fused, deduplicated, speaker-aware results for an analysed question."""
+    """Top ``k`` fused, deduplicated, speaker-aware results for an analysed question
+    (``fusion`` defaults to :func:`fusion_for`; measurement scripts pass their own)."""
     if index.store is None:
         return []
     rankings: dict[str, list[str]] = {}
@@ -251,17 +311,18 @@ def search(
             rankings["dense"] = [i for i, _ in index.store.query(vector, CANDIDATES)]
     if "bm25" in use and index.lexical is not None:
         rankings["bm25"] = [i for i, _ in index.lexical.search(analysis.terms, CANDIDATES)]
-    fused = rrf(rankings, HASHING_WEIGHTS if index.embedder.id.startswith("hashing") else WEIGHTS)
+    fusion = fusion or fusion_for(index.embedder.id, analysis)
+    fused = rrf(rankings, fusion.weights, fusion.k)
     if not fused:
         return []
-    chunks = _fetch_reachable(index, analysis, fused, k)
+    chunks = _fetch_reachable(index, analysis, fused, k, fusion.speaker_bonus)
     ranks = {name: {cid: r for r, cid in enumerate(ids, 1)} for name, ids in rankings.items()}
     scored = []
     for chunk_id, score in fused.items():
         chunk = chunks.get(chunk_id)
         if chunk is None:
             continue
-        score += _speaker_bonus(index, analysis, chunk.source, chunk.text)
+        score += _speaker_bonus(index, analysis, chunk.source, chunk.text, fusion.speaker_bonus)
         per = {name: r[chunk_id] for name, r in ranks.items() if chunk_id in r}
         scored.append(Retrieved(chunk=chunk, score=score, ranks=per))
     scored.sort(key=lambda r: (-r.score, r.chunk.source, r.chunk.start))
@@ -269,10 +330,10 @@ def search(
 
 
 def _fetch_reachable(
-    index: Index, analysis: QueryAnalysis, fused: dict[str, float], k: int
+    index: Index, analysis: QueryAnalysis, fused: dict[str, float], k: int, bonus: float = SPEAKER_BONUS
 ) -> dict[str, Chunk]:
     """Chunks of the fused ids that can still make the top ``k``: within the largest possible
-    speaker bonus (``SPEAKER_BONUS``: statement_score <= 1) of the k-th best fused score;
+    speaker ``bonus`` (statement_score <= 1) of the k-th best fused score;
     bonuses only add, so the rest cannot.
 
     Chroma's ``get`` costs ~0.13 ms per id at 100k chunks (60 ids 8 ms, 6 ids 1.5 ms), so
@@ -280,7 +341,7 @@ def _fetch_reachable(
     missing from the store, as the full fetch would have skipped it.
     """
     assert index.store is not None
-    cap = SPEAKER_BONUS if analysis.speakers and analysis.wants_statement else 0.0
+    cap = bonus if analysis.speakers and analysis.wants_statement else 0.0
     ids = list(fused)
     if 0 < k < len(ids):
         cutoff = sorted(fused.values(), reverse=True)[k - 1]
@@ -309,11 +370,13 @@ def statement_score(analysis: QueryAnalysis, text: str, names: list[str]) -> flo
     return best
 
 
-def _speaker_bonus(index: Index, analysis: QueryAnalysis, source: str, text: str) -> float:
+def _speaker_bonus(
+    index: Index, analysis: QueryAnalysis, source: str, text: str, bonus: float = SPEAKER_BONUS
+) -> float:
     if not (analysis.speakers and analysis.wants_statement):
         return 0.0
     names = index.manifest.files.get(source, {}).get("names", [])
-    return SPEAKER_BONUS * statement_score(analysis, text, names)
+    return bonus * statement_score(analysis, text, names)
 
 
 _SKELETONS: dict[str, Collection[str]] = {}
@@ -349,6 +412,12 @@ def retrieve(
         question, lambda: bridge_vocabulary(index), translation, language, reply_language
     )
     if index.lexical is not None:
-        analysis.weigh_slots(index.lexical.idf)
+        analysis.weigh_slots(index.lexical.idf, reads_words(index.embedder.id))
     return analysis, search(index, analysis, k)
+
+
+def reads_words(embedder_id: str) -> bool:
+    """True for an embedder that understands words in any language (a multilingual model),
+    False for the hashing embedder, whose vectors only match shared character n-grams."""
+    return not embedder_id.startswith("hashing")
 

@@ -20,7 +20,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: n
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
@@ -33,8 +33,11 @@ from assistant.ingest import IngestReport
 from assistant.models import Answer
 from assistant.service import Assistant, History
 from assistant.settings import Settings
+from assistant.web_progress import StepCallback, live
 from assistant.web_render import (
     VIEWER_PLACEHOLDER,
+    Position,
+    paragraph_position,
     render_answer,
     render_error,
     render_info,
@@ -45,6 +48,7 @@ from assistant.web_render import (
     render_streaming,
     render_viewer_error,
 )
+from assistant.web_timeline import render_timeline
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -69,8 +73,8 @@ REVEAL_QUESTION_JS = (
     "() => { window.newsAssistant && window.newsAssistant.revealLatestQuestion(); }"
 )
 STREAM_INTERVAL_S = 0.05
+CHOOSE_FILES = "Choose one or more .txt articles to upload."
 ChatMessages = list[dict[str, str]]
-PROGRESS = gr.Progress()  # a gr.Progress default makes Gradio pass a live progress bar
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ class Turn:
     answer: Answer | None = None
     error: str | None = None
     partial: str = ""
+    positions: tuple[Position | None, ...] = ()
 
 
 def chat_messages(turns: list[Turn]) -> ChatMessages:
@@ -91,7 +96,7 @@ def chat_messages(turns: list[Turn]) -> ChatMessages:
         if turn.error is not None:
             content = render_error(turn.error)
         elif turn.answer is not None:
-            content = render_answer(turn.answer)
+            content = render_answer(turn.answer, turn.positions)
         else:
             content = render_streaming(turn.partial)
         messages.append({"role": "assistant", "content": content})
@@ -138,7 +143,12 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _internal_error(exc: Exception) -> str:
+def _failure(exc: BaseException) -> str:
+    """An unexpected failure of long work as a message for the page (logged in full)."""
+    return render_error(_internal_error(exc))
+
+
+def _internal_error(exc: BaseException) -> str:
     """Log an unexpected exception with its traceback; a short message for the page."""
     log.exception("web handler failed")
     return INTERNAL_ERROR.format(kind=type(exc).__name__)
@@ -193,7 +203,7 @@ class WebHandlers:
         try:
             for event in self.assistant.ask_stream(turn.question, history):
                 if isinstance(event, Answer):
-                    turn = replace(turn, answer=event)
+                    turn = replace(turn, answer=event, positions=self.positions(event))
                     continue
                 turn = replace(turn, partial=turn.partial + event)
                 if time.monotonic() - last_update >= STREAM_INTERVAL_S:
@@ -210,6 +220,20 @@ class WebHandlers:
     def clear(self) -> tuple[ChatMessages, list[Turn], str, str, str]:
         """A fresh conversation: empty chat, history, input, status and viewer."""
         return [], [], "", "", VIEWER_PLACEHOLDER
+
+    def positions(self, answer: Answer) -> tuple[Position | None, ...]:
+        """Where each citation sits in its article ("paragraph k of n"), None if unknown."""
+        articles: dict[str, Any] = {}
+        found = []
+        for citation in answer.citations:
+            if citation.source not in articles:
+                try:
+                    articles[citation.source] = self.assistant.article(citation.source)
+                except (UserError, OSError):
+                    articles[citation.source] = None
+            article = articles[citation.source]
+            found.append(paragraph_position(article, citation.start) if article else None)
+        return tuple(found)
 
     def show_source(self, source: str, start: int | None = None, end: int | None = None) -> str:
         """The viewer HTML for an *indexed* article, ``[start:end]`` highlighted.
@@ -246,11 +270,21 @@ class WebHandlers:
             return render_error(str(exc))
         except Exception as exc:
             return render_error(_internal_error(exc))
-        return f'<div class="summary-result">{render_answer(answer)}</div>'
+        return f'<div class="summary-result">{render_answer(answer, self.positions(answer))}</div>'
+
+    def summarise_live(
+        self, sources: list[str] | None, topic: str | None, language: str = "ar"
+    ) -> Iterator[tuple[str]]:
+        """:meth:`summarise` with its progress (elapsed time) shown in the page meanwhile."""
+        count = len(sources or [])
+        label = f"Summarising {count} article(s)" if count else "Summarising all articles"
+        work = lambda _step: self.summarise(sources, topic, language)  # noqa: E731
+        yield from live(work, label, lambda html: (html,), 1, _failure)
 
     def library(self) -> str:
-        """The library table of indexed articles."""
-        return render_library(self.assistant.articles())
+        """The timeline of the indexed articles by date, then their table."""
+        rows = self.assistant.articles()
+        return render_timeline(rows) + render_library(rows)
 
     def article_choices(self) -> list[tuple[str, str]]:
         """(label, source) pairs for the summaries picker: "file · title", the title
@@ -283,71 +317,77 @@ class WebHandlers:
         """Outputs after an upload or re-index: report, library, picker, banner."""
         return outcome, self.library(), self.picker(), self.banner()
 
-    def upload(
-        self, files: Any, progress: Callable | None = PROGRESS
-    ) -> tuple[str, str, Any, str, None]:
-        """Copy uploaded ``.txt`` articles into the library and index them incrementally.
-
-        Returns (report HTML, library, picker update, banner, cleared file input). Refused
-        files get a message each; the rest of the library is untouched.
-        """
-        paths = uploaded_paths(files)
-        if not paths:
-            return (
-                *self._after_ingest(render_info("Choose one or more .txt articles to upload.")),
-                None,
-            )
-        if progress is not None:
-            progress((0, len(paths)), desc=f"Indexing {len(paths)} file(s)", unit="files")
+    def _upload_outcome(self, paths: list[Path], step: StepCallback | None) -> str:
+        """Copy ``paths`` into the library and index them; the report HTML, never raises."""
         try:
-            report, refused = self.assistant.add_files(
-                paths, progress=_progress_callback(progress, "Indexing")
-            )
-            outcome = report_html(report, refused)
+            report, refused = self.assistant.add_files(paths, progress=step)
+            return report_html(report, refused)
         except UserError as exc:
-            outcome = render_error(str(exc))
+            return render_error(str(exc))
         except OSError as exc:  # e.g. the articles folder is read-only or the disk is full
-            outcome = render_error(
+            return render_error(
                 f"Cannot copy the files into the articles folder: {exc.strerror or exc}"
             )
         except Exception as exc:
-            outcome = render_error(_internal_error(exc))
+            return render_error(_internal_error(exc))
+
+    def upload(
+        self, files: Any, step: StepCallback | None = None
+    ) -> tuple[str, str, Any, str, None]:
+        """Copy uploaded ``.txt`` articles into the library and index them incrementally.
+
+        Returns (report HTML, library, picker update, banner, cleared upload value).
+        Refused files get a message each; the rest of the library is untouched.
+        """
+        paths = uploaded_paths(files)
+        outcome = self._upload_outcome(paths, step) if paths else render_info(CHOOSE_FILES)
         return (*self._after_ingest(outcome), None)
 
-    def reindex(self, progress: Callable | None = PROGRESS) -> tuple[str, str, Any, str]:
-        """Re-scan the articles folder (added, changed, deleted files) and update the index."""
+    def upload_live(self, files: Any) -> Iterator[tuple[str, Any, Any, Any, Any]]:
+        """:meth:`upload` with "Indexing 2/5 files · name" and a bar shown in the page."""
+        paths = uploaded_paths(files)
+        if not paths:
+            yield self.upload(None)
+            return
+        label = f"Indexing {len(paths)} uploaded file(s):"
+        finish = lambda html: (*self._after_ingest(html), None)  # noqa: E731
+        yield from live(lambda step: self._upload_outcome(paths, step), label, finish, 5, _failure)
+
+    def _reindex_outcome(self, step: StepCallback | None) -> str:
+        """Re-scan the articles folder and update the index; the report HTML, never raises."""
         try:
-            report = self.assistant.reindex(progress=_progress_callback(progress, "Re-indexing"))
-            outcome = report_html(report, [])
+            return report_html(self.assistant.reindex(progress=step), [])
         except UserError as exc:
-            outcome = render_error(str(exc))
+            return render_error(str(exc))
         except Exception as exc:
-            outcome = render_error(_internal_error(exc))
-        return self._after_ingest(outcome)
+            return render_error(_internal_error(exc))
 
+    def reindex(self, step: StepCallback | None = None) -> tuple[str, str, Any, str]:
+        """Re-scan the articles folder (added, changed, deleted files) and update the index."""
+        return self._after_ingest(self._reindex_outcome(step))
 
-def _progress_callback(
-    progress: Callable | None, verb: str
-) -> Callable[[int, int, str], None] | None:
-    """Adapt ingestion's ``(done, total, filename)`` callback to ``gr.Progress``."""
-    if progress is None:
-        return None
-
-    def update(done: int, total: int, name: str) -> None:
-        """Forward one ingestion step to the progress bar."""
-        progress((done, total), desc=f"{verb} {name}", unit="files")
-
-    return update
+    def reindex_live(self) -> Iterator[tuple[str, Any, Any, Any]]:
+        """:meth:`reindex` with its progress shown in the page."""
+        yield from live(
+            self._reindex_outcome,
+            "Re-indexing the articles folder:",
+            self._after_ingest,
+            4,
+            _failure,
+        )
 
 
 HEADER_HTML = (
-    '<div class="app-header"><h1>Arabic News Assistant <span class="ar" dir="rtl">· مساعد الأخبار العربية</span></h1>'
+    '<div class="app-header"><h1><span class="app-name" lang="en">Arabic News Assistant</span>'
+    '<span class="app-sep" aria-hidden="true"> · </span>'
+    '<span class="app-name ar" dir="rtl" lang="ar">مساعد الأخبار العربية</span></h1>'
     "<p>Ask in Arabic or English; every answer cites the articles it quotes. "
-    '<span dir="rtl">اسأل بالعربية أو بالإنجليزية؛ كل إجابة تستشهد بالمقالات.</span></p></div>'
+    '<span dir="rtl" lang="ar">اسأل بالعربية أو بالإنجليزية؛ كل إجابة تستشهد بالمقالات.</span></p></div>'
 )
 LIBRARY_HELP = (
     "Uploaded files are copied into the articles folder and indexed incrementally; a file that "
-    "cannot be read is refused with a reason and nothing else changes. Click a title to read it."
+    "cannot be read is refused with a reason and nothing else changes. Click a title or a bar "
+    "of the timeline to read the article."
 )
 CHAT_PLACEHOLDER = (
     '<div class="chat-placeholder"><p><b>Ask a question about the articles</b></p>'
@@ -357,7 +397,11 @@ CHAT_PLACEHOLDER = (
 
 
 def _chatbot() -> gr.Chatbot:
-    """The conversation: our escaped HTML messages, sanitised again by Gradio, no LaTeX."""
+    """The conversation: our escaped HTML messages, sanitised again by Gradio, no LaTeX.
+
+    The examples live inside the empty chat (they come back with a new conversation),
+    so on a phone nothing stands between the chat and the source viewer below it.
+    """
     return gr.Chatbot(
         value=[],
         elem_id="chat",
@@ -365,6 +409,7 @@ def _chatbot() -> gr.Chatbot:
         min_height=360,
         show_label=False,
         placeholder=CHAT_PLACEHOLDER,
+        examples=[{"text": example} for example in EXAMPLES],
         latex_delimiters=[],
         buttons=[],
         sanitize_html=True,
@@ -372,8 +417,14 @@ def _chatbot() -> gr.Chatbot:
     )
 
 
+def example_text(selection: gr.SelectData) -> str:
+    """The question of the example the reader clicked in the empty chat."""
+    value = selection.value
+    return str(value.get("text", "")) if isinstance(value, dict) else str(value or "")
+
+
 def _chat_tab(handlers: WebHandlers, turns: gr.State) -> dict[str, Any]:
-    """The chat: conversation, question box, examples, clear button; returns its parts."""
+    """The chat: conversation (with examples), question box, clear button; returns its parts."""
     chatbot = _chatbot()
     with gr.Row(equal_height=True, elem_id="ask-row"):
         question = gr.Textbox(
@@ -382,32 +433,33 @@ def _chat_tab(handlers: WebHandlers, turns: gr.State) -> dict[str, Any]:
             lines=1,
             max_lines=6,
             scale=6,
+            min_width=160,
             elem_id="question",
             elem_classes=["auto-dir"],
             autofocus=True,
         )
-        ask = gr.Button("Ask · اسأل", variant="primary", scale=1, min_width=110, elem_id="ask")
-    status = gr.HTML("", elem_id="chat-status")
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=4):
-            gr.Examples(EXAMPLES, inputs=[question], label="Examples · أمثلة", examples_per_page=8)
+        ask = gr.Button("Ask · اسأل", variant="primary", scale=1, min_width=80, elem_id="ask")
+    with gr.Row(equal_height=True, elem_id="status-row"):
+        status = gr.HTML("", elem_id="chat-status")
         clear = gr.Button(
             "New conversation · محادثة جديدة",
             size="sm",
             variant="secondary",
             elem_id="clear",
-            scale=1,
-            min_width=230,
+            scale=0,
+            min_width=200,
         )
     ask_args = {
         "fn": handlers.respond,
         "inputs": [question, turns],
         "outputs": [chatbot, turns, question, status],
+        "show_progress": "minimal",
     }
     for event, name in ((question.submit, "ask"), (ask.click, False)):
-        event(**ask_args, show_progress="minimal", api_name=name).then(
-            None, None, None, js=REVEAL_QUESTION_JS
-        )
+        event(**ask_args, api_name=name).then(None, None, None, js=REVEAL_QUESTION_JS)
+    chatbot.example_select(example_text, None, question, api_name=False).then(
+        **ask_args, api_name=False
+    ).then(None, None, None, js=REVEAL_QUESTION_JS)
     return {"chatbot": chatbot, "question": question, "status": status, "clear": clear}
 
 
@@ -426,6 +478,7 @@ def _summaries_tab(handlers: WebHandlers) -> gr.Dropdown:
         topic = gr.Textbox(
             label="Topic (optional) · الموضوع",
             scale=3,
+            min_width=160,
             elem_id="summary-topic",
             elem_classes=["auto-dir"],
         )
@@ -434,36 +487,46 @@ def _summaries_tab(handlers: WebHandlers) -> gr.Dropdown:
             value="ar",
             label="Summary language · لغة الملخص",
             scale=2,
+            min_width=160,
         )
     run = gr.Button("Summarise · لخّص", variant="primary", elem_id="summarise")
     result = gr.HTML("", elem_id="summary-result")
     for event, name in ((run.click, "summarise"), (topic.submit, False)):
         event(
-            handlers.summarise,
+            handlers.summarise_live,
             [picked, topic, language],
             result,
-            show_progress="minimal",
+            show_progress="hidden",  # the result box shows our own progress line
             api_name=name,
         )
     return picked
 
 
 def _library_tab(handlers: WebHandlers) -> dict[str, Any]:
-    """The uploader, the re-index button, the report, then the table of articles."""
-    with gr.Row(equal_height=True):
-        files = gr.File(
+    """The upload and re-index buttons, the report, then the timeline and the table.
+
+    An ``UploadButton``, not a ``File`` drop zone: the latter's upload-progress stream
+    logs "Method not implemented." twice per upload in the browser console (Gradio's
+    fetch-based EventSource has no ``close``), and indexing progress is shown in the
+    report anyway.
+    """
+    with gr.Row(equal_height=True, elem_id="library-actions"):
+        files = gr.UploadButton(
+            "Add .txt articles · أضف مقالات",
             file_count="multiple",
             file_types=[".txt"],
-            label="Add .txt articles (indexed at once) · أضف مقالات",
+            variant="primary",
+            size="sm",
             elem_id="upload",
-            height=120,
-            scale=3,
+            min_width=200,
         )
-        with gr.Column(scale=2, min_width=220):
-            gr.Markdown(LIBRARY_HELP, elem_classes=["library-help"])
-            reindex = gr.Button(
-                "Re-index the articles folder · إعادة الفهرسة", size="sm", elem_id="reindex"
-            )
+        reindex = gr.Button(
+            "Re-index the articles folder · إعادة الفهرسة",
+            size="sm",
+            elem_id="reindex",
+            min_width=200,
+        )
+    gr.Markdown(LIBRARY_HELP, elem_classes=["library-help"])
     report = gr.HTML("", elem_id="ingest-report")
     library = gr.HTML(handlers.library(), elem_id="library")
     return {"library": library, "files": files, "report": report, "reindex": reindex}
@@ -472,13 +535,14 @@ def _library_tab(handlers: WebHandlers) -> dict[str, Any]:
 def _wire_library(
     handlers: WebHandlers, lib: dict[str, Any], picked: gr.Dropdown, banner: gr.HTML
 ) -> None:
-    """Upload and re-index events; both are serialised (one index writer at a time)."""
+    """Upload and re-index events; both are serialised (one index writer at a time) and
+    show their progress in the report box (not a spinner over the page)."""
     outputs = [lib["report"], lib["library"], picked, banner]
-    write = {"concurrency_limit": 1, "concurrency_id": "index-writer"}
+    write = {"concurrency_limit": 1, "concurrency_id": "index-writer", "show_progress": "hidden"}
     lib["files"].upload(
-        handlers.upload, lib["files"], [*outputs, lib["files"]], api_name="upload", **write
+        handlers.upload_live, lib["files"], [*outputs, lib["files"]], api_name="upload", **write
     )
-    lib["reindex"].click(handlers.reindex, None, outputs, api_name="reindex", **write)
+    lib["reindex"].click(handlers.reindex_live, None, outputs, api_name="reindex", **write)
 
 
 def build_app(assistant: Assistant) -> gr.Blocks:
@@ -491,7 +555,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         gr.HTML(HEADER_HTML)
         banner = gr.HTML(handlers.banner(), elem_id="mode-banner")
         with gr.Row(equal_height=False, elem_id="main-row"):
-            with gr.Column(scale=3, min_width=320), gr.Tabs(elem_id="tabs"):
+            with (
+                gr.Column(scale=3, min_width=320, elem_id="work-column"),
+                gr.Tabs(elem_id="tabs", overflow_behavior="wrap"),
+            ):
                 with gr.Tab("Chat · المحادثة", id="chat-tab"):
                     chat = _chat_tab(handlers, turns)
                 with gr.Tab("Summaries · الملخصات", id="summaries-tab") as summaries_tab:
@@ -502,17 +569,29 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 viewer = gr.HTML(VIEWER_PLACEHOLDER, elem_id="source-viewer")
         cite_request = gr.Textbox(visible="hidden", elem_id="cite-request")
         _wire_library(handlers, lib, picked, banner)
-        clear_outputs = [chat["chatbot"], turns, chat["question"], chat["status"], viewer]
-        chat["clear"].click(handlers.clear, None, clear_outputs, api_name=False)
-        chat["chatbot"].clear(handlers.clear, None, clear_outputs, api_name=False)  # its trash icon
-        cite_request.change(
-            handlers.open_citation, cite_request, viewer, show_progress="hidden", api_name="source"
-        ).then(None, None, None, js=SCROLL_TO_MARK_JS)
-        library_tab.select(handlers.library, None, lib["library"], api_name=False)
-        summaries_tab.select(handlers.picker, None, picked, api_name=False)
-        demo.load(handlers.page, None, [banner, lib["library"], picked], api_name=False)
+        _wire_page(handlers, chat, turns, viewer, cite_request)
+        quiet = {"api_name": False, "show_progress": "hidden"}  # refreshes: no spinner over them
+        library_tab.select(handlers.library, None, lib["library"], **quiet)
+        summaries_tab.select(handlers.picker, None, picked, **quiet)
+        demo.load(handlers.page, None, [banner, lib["library"], picked], **quiet)
     demo.queue(default_concurrency_limit=8)
     return demo
+
+
+def _wire_page(
+    handlers: WebHandlers,
+    chat: dict[str, Any],
+    turns: gr.State,
+    viewer: gr.HTML,
+    cite_request: gr.Textbox,
+) -> None:
+    """Clearing the conversation and opening a cited source in the viewer."""
+    clear_outputs = [chat["chatbot"], turns, chat["question"], chat["status"], viewer]
+    chat["clear"].click(handlers.clear, None, clear_outputs, api_name=False)
+    chat["chatbot"].clear(handlers.clear, None, clear_outputs, api_name=False)  # its trash icon
+    cite_request.change(
+        handlers.open_citation, cite_request, viewer, show_progress="hidden", api_name="source"
+    ).then(None, None, None, js=SCROLL_TO_MARK_JS)
 
 
 def _static(name: str) -> str:

@@ -12,6 +12,7 @@ This module formats only: it never reads files or calls the assistant.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -60,6 +61,59 @@ def render_inline(text: str, citations: tuple[Citation, ...] = ()) -> str:
     return _MARKERS.sub(links, html)
 
 
+def quote_start(text: str, citations: tuple[Citation, ...] = ()) -> int:
+    """Where the quote of a list item begins: at the cited quote's own text (with its
+    opening «) when the item's ``[n]`` marker names a citation, else at the first «; -1
+    when there is none. Using the citation copes with guillemets inside the intro.
+
+    >>> quote_start('Lavrov, in «Title»: «Yes» [1]', (Citation("a.txt", "Yes", 0, 3),))
+    20
+    """
+    for group in _MARKERS.findall(text):
+        for number in group.split(","):
+            index = int(number) - 1
+            if 0 <= index < len(citations) and citations[index].quote.strip():
+                found = text.find(citations[index].quote.strip()[:40])
+                if found > 0:
+                    return found - 1 if text[found - 1] == "«" else found
+    return text.find("«")
+
+
+def render_intro(intro: str, citations: tuple[Citation, ...] = ()) -> str:
+    """An intro line with each ``"quoted"`` part (an article's title) isolated in its own
+    direction, so an Arabic title inside an English line keeps its punctuation in place.
+
+    >>> render_intro('Lavrov, in "لافروف.." (29 April 2024)')
+    'Lavrov, in "<span dir="auto">لافروف..</span>" (29 April 2024)'
+    """
+    parts = re.split(r'("[^"\n]+")', intro)
+    return "".join(
+        f'"<span dir="auto">{render_inline(part[1:-1], citations)}</span>"'
+        if len(part) > 2 and part[0] == part[-1] == '"'
+        else render_inline(part, citations)
+        for part in parts
+    )
+
+
+def render_item(text: str, citations: tuple[Citation, ...] = ()) -> str:
+    """One list item; a quote introduced by a line of its own is split into two blocks.
+
+    ``Wang Yi, in "title" (2024-04-29): «…» [1]`` becomes an intro block (its own
+    direction: English reads left-to-right) with the quote beneath it in *its* own
+    direction (Arabic right-to-left), so neither scrambles the other. An item that is
+    only a quote, or has no quote, stays one block.
+    """
+    opening = quote_start(text, citations)
+    intro = text[: max(opening, 0)].strip()
+    if opening <= 0 or not intro:
+        return f'<li dir="auto">{render_inline(text, citations)}</li>'
+    return (
+        f'<li dir="auto" class="introduced"><span class="quote-intro" dir="auto">'
+        f"{render_intro(intro, citations)}</span>"
+        f'<span class="quote-text" dir="auto">{render_inline(text[opening:], citations)}</span></li>'
+    )
+
+
 def render_text(text: str, citations: tuple[Citation, ...] = ()) -> str:
     """Answer text as paragraphs and bullet lists, each block with its own ``dir="auto"``.
 
@@ -71,7 +125,7 @@ def render_text(text: str, citations: tuple[Citation, ...] = ()) -> str:
     for line in text.splitlines():
         stripped = line.strip()
         if stripped.startswith(("- ", "* ", "• ")):
-            items.append(f'<li dir="auto">{render_inline(stripped[2:], citations)}</li>')
+            items.append(render_item(stripped[2:], citations))
             continue
         if items:
             blocks.append(f'<ul class="answer-list">{"".join(items)}</ul>')
@@ -92,38 +146,128 @@ def _preview(quote_text: str, limit: int = QUOTE_PREVIEW_CHARS) -> str:
     return flat[: cut if cut > limit // 2 else limit] + "…"
 
 
-def render_citation(number: int, c: Citation) -> str:
-    """One entry of the sources list: number, file, title, date, quote; all one link."""
-    meta = [f'<span class="cite-file">{escape(c.source)}</span>']
-    if c.title:
-        meta.append(f'<span class="cite-title" dir="auto">{escape(c.title)}</span>')
+Position = tuple[int, int]  # (paragraph number, paragraph count); number 0 = the title line
+POSITION_LABEL = {"ar": "الفقرة {k} من {n}", "en": "paragraph {k} of {n}"}
+TITLE_LABEL = {"ar": "العنوان", "en": "the title"}
+
+
+def position_label(position: Position | None, language: str = "en") -> str:
+    """``(4, 9)`` → ``"paragraph 4 of 9"``, ``(0, 9)`` → ``"the title"`` (Arabic wording
+    for ``"ar"``); "" when unknown."""
+    if position is None:
+        return ""
+    if position[0] == 0:
+        return TITLE_LABEL.get(language, TITLE_LABEL["en"])
+    template = POSITION_LABEL.get(language, POSITION_LABEL["en"])
+    return template.format(k=position[0], n=position[1])
+
+
+def _kept_lines(article: Article) -> list[Span]:
+    """The non-blank lines of the article's kept text (boilerplate excluded)."""
+    found = []
+    for block in article.blocks:
+        for match in re.finditer(r"[^\n]+", article.original[block.start : block.end]):
+            if match.group().strip():
+                found.append(Span(block.start + match.start(), block.start + match.end()))
+    return found
+
+
+def _is_title(article: Article, line: Span) -> bool:
+    """Whether ``line`` is the article's title line."""
+    return article.original[line.start : line.end].strip() == article.title.strip()
+
+
+def paragraphs(article: Article) -> list[Span]:
+    """The article's paragraphs as a reader counts them: the non-blank lines of its kept
+    text, without the title line (shown as the heading) and without boilerplate (bylines,
+    share buttons), which the viewer dims."""
+    lines = _kept_lines(article)
+    return lines[1:] if lines and _is_title(article, lines[0]) else lines
+
+
+def paragraph_position(article: Article, start: int) -> Position | None:
+    """Which paragraph holds character ``start``: ``(k, n)``; ``(0, n)`` in the title
+    line; None elsewhere (boilerplate).
+
+    >>> from assistant.documents import parse_article
+    >>> article = parse_article("a.txt", "A title line\\n\\nThe first one.\\n\\nThe second one.")
+    >>> paragraph_position(article, 30), paragraph_position(article, 2)
+    ((2, 2), (0, 2))
+    """
+    spans = paragraphs(article)
+    for number, span in enumerate(spans, start=1):
+        if span.start <= start < span.end:
+            return number, len(spans)
+    lines = _kept_lines(article)
+    if lines and _is_title(article, lines[0]) and lines[0].start <= start < lines[0].end:
+        return 0, len(spans)
+    return None
+
+
+def _offsets(start: int, end: int) -> str:
+    """The exact cited range, for tooltips: ``characters 407–600``."""
+    return f"characters {start:,}–{end:,}"
+
+
+def render_citation(
+    number: int, c: Citation, position: Position | None = None, language: str = "en"
+) -> str:
+    """One source card: number and title (in its own direction) on the first line; file,
+    date and paragraph as separate isolated items on the second; then the quote.
+
+    The whole card is one link; its tooltip keeps the file and exact character offsets.
+    """
+    meta = [f'<span class="cite-file" dir="ltr">{escape(c.source)}</span>']
     if c.date:
-        meta.append(f'<span class="cite-date">{escape(c.date)}</span>')
+        meta.append(
+            f'<time class="cite-date" dir="ltr" datetime="{escape(c.date)}">{escape(c.date)}</time>'
+        )
+    if position is not None:
+        meta.append(f'<span class="cite-pos">{position_label(position, language)}</span>')
+    title = escape(c.title or c.source)
+    tooltip = escape(f"{c.source} · {_offsets(c.start, c.end)}")
     return (
-        f'<li class="cite-item"><a class="cite" href="{cite_href(c.source, c.start, c.end)}">'
-        f'<span class="cite-head"><span class="cite-num">[{number}]</span> {" · ".join(meta)}</span>'
+        f'<li class="cite-item"><a class="cite" href="{cite_href(c.source, c.start, c.end)}" title="{tooltip}">'
+        f'<span class="cite-head"><span class="cite-num">[{number}]</span>'
+        f'<span class="cite-title" dir="auto">{title}</span></span>'
+        f'<span class="cite-meta">{"".join(meta)}</span>'
         f'<span class="cite-quote" dir="auto">«{escape(_preview(c.quote))}»</span></a></li>'
     )
 
 
-def render_citations(citations: tuple[Citation, ...]) -> str:
+def render_citations(
+    citations: tuple[Citation, ...], positions: Sequence[Position | None] = (), language: str = "en"
+) -> str:
     """The "Sources" list under an answer (empty string when there are none)."""
     if not citations:
         return ""
-    items = "".join(render_citation(n, c) for n, c in enumerate(citations, start=1))
+    located = list(positions) + [None] * (len(citations) - len(positions))
+    items = "".join(
+        render_citation(n, c, located[n - 1], language) for n, c in enumerate(citations, start=1)
+    )
     return (
         f'<details class="sources" open><summary>Sources · المصادر ({len(citations)})</summary>'
         f'<ul class="cite-list">{items}</ul></details>'
     )
 
 
-def render_answer(answer: Answer) -> str:
-    """A whole answer or summary: text with linked markers, notes, then the sources."""
+def answer_direction(language: str) -> str:
+    """The direction of an answer's frame (its sources list) from its language."""
+    return "rtl" if language == "ar" else "ltr"
+
+
+def render_answer(answer: Answer, positions: Sequence[Position | None] = ()) -> str:
+    """A whole answer or summary: text with linked markers, notes, then the sources.
+
+    ``positions[i]`` is where citation ``i`` sits in its article (paragraph k of n), when
+    the caller looked it up; without it the cards show no paragraph.
+    """
     classes = "answer abstained" if answer.abstained else "answer"
     notes = "".join(f'<p class="note" dir="auto">{escape(n)}</p>' for n in answer.notes)
+    sources = render_citations(answer.citations, positions, answer.language)
     return (
-        f'<div class="{classes}" lang="{escape(answer.language)}">'
-        f"{render_text(answer.text, answer.citations)}{notes}{render_citations(answer.citations)}</div>"
+        f'<div class="{classes}" lang="{escape(answer.language)}" dir="{answer_direction(answer.language)}">'
+        f"{render_text(answer.text, answer.citations)}{notes}{sources}</div>"
     )
 
 
@@ -149,6 +293,17 @@ def render_info(message: str) -> str:
     return f'<div class="info-msg" dir="auto">{escape(message)}</div>'
 
 
+def render_progress(message: str, done: int | None = None, total: int | None = None) -> str:
+    """Work under way, shown in the page: a message and, when counted, a bar ``done/total``.
+
+    ``role="status"`` lets screen readers announce it; the bar is a real ``<progress>``.
+    """
+    bar = ""
+    if done is not None and total:
+        bar = f'<progress max="{int(total)}" value="{min(int(done), int(total))}"></progress>'
+    return f'<div class="progress-msg" role="status" dir="auto"><span class="spinner"></span>{escape(message)}{bar}</div>'
+
+
 def _runs(original: str, lo: int, hi: int, blocks: tuple[Span, ...]) -> str:
     """Escaped ``original[lo:hi]``; text outside the cleaned blocks is wrapped in a dimmed
     ``<span class="boiler">`` so the reader sees what indexing ignored (bylines, captions)."""
@@ -161,17 +316,23 @@ def _runs(original: str, lo: int, hi: int, blocks: tuple[Span, ...]) -> str:
     return "".join(parts)
 
 
-def viewer_header(article: Article, span: tuple[int, int] | None, number: int | None) -> str:
-    """Title, file name, date and the highlighted range of the source viewer."""
-    meta = [escape(article.source)]
+def viewer_header(article: Article, span: tuple[int, int] | None, number: int | None = None) -> str:
+    """Title (in its own direction), then file, date and "paragraph k of n" as separate
+    isolated items; the exact character range is kept in the paragraph's tooltip."""
+    meta = [f'<span class="fname" dir="ltr">{escape(article.source)}</span>']
     if article.date:
-        meta.append(escape(article.date))
+        meta.append(
+            f'<time dir="ltr" datetime="{escape(article.date)}">{escape(article.date)}</time>'
+        )
     if span:
         label = f"[{number}] " if number else ""
-        meta.append(f"{label}characters {span[0]:,}–{span[1]:,}")
+        where = position_label(paragraph_position(article, span[0])) or "highlighted passage"
+        meta.append(f'<span class="viewer-pos" title="{_offsets(*span)}">{label}{where}</span>')
     return (
-        f'<div class="viewer-head"><div class="viewer-title" dir="auto">{escape(article.title)}</div>'
-        f'<div class="viewer-meta">{" · ".join(meta)}</div></div>'
+        f'<div class="viewer-head"><a class="viewer-back" href="#back-to-answer">'
+        f"↑ Back to the answer · عودة إلى الإجابة</a>"
+        f'<div class="viewer-title" dir="auto">{escape(article.title)}</div>'
+        f'<div class="viewer-meta">{"".join(meta)}</div></div>'
     )
 
 
@@ -202,7 +363,7 @@ def render_source(
 
 
 VIEWER_PLACEHOLDER = (
-    '<div class="viewer viewer-empty"><div class="viewer-head"><div class="viewer-title">'
+    '<div class="viewer viewer-empty viewer-placeholder"><div class="viewer-head"><div class="viewer-title">'
     "Source viewer · عارض المصدر</div></div>"
     '<p dir="auto">Click a citation such as [1] in an answer, or an article in the library, '
     "to read the whole article here with the quoted passage highlighted.</p>"
@@ -240,7 +401,7 @@ def render_library(rows: list[dict[str, Any]]) -> str:
     """The indexed articles as a table; each title opens the article in the viewer."""
     if not rows:
         return render_info("The library is empty: upload .txt articles above. · المكتبة فارغة.")
-    headers = ("Title · العنوان", "File", "Date", "Lang", "Chars", "Chunks", "Status")
+    headers = ("Title · العنوان", "File", "Date", "Lang", "Chars", "Passages", "Status")
     head = "".join(f"<th>{h}</th>" for h in headers)
     body = "".join(_library_row(r) for r in rows)
     summary = f"{len(rows)} articles, {sum(int(r['chunks']) for r in rows)} passages indexed"

@@ -33,7 +33,7 @@ REPLACE_RATE = 0.8  # share of content words swapped
 CONTENT_SHARE = 0.65  # content words among all words of the real sentences, measured
 CHUNKS_PER_ARTICLE = (10, 20)
 CHARS_PER_CHUNK = (
-    505  # characters of article text per chunk (chunk_tokens=180, overlap 30), measured
+    505  # characters of article text per chunk (chunk_tokens=490, overlap 80, cl100k_base), measured
 )
 WORDS_PER_CHUNK = 90
 HEAPS_K = 30.0

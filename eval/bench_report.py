@@ -213,6 +213,8 @@ def markdown(rows: Sequence[dict[str, Any]]) -> str:
         f"at end {machine.get('load_avg_end_1m', '?')}; commit {machine.get('git_commit', '?')}"
         f"{' (uncommitted changes)' if machine.get('git_dirty') else ''}. Offline: hashing embedder, no LLM.",
         "",
+        f"Tokens counted by: {rows[0].get('token_counter', '?') if rows else '?'}.",
+        "",
         "## Embedded Chroma",
         "",
         table(rows),

@@ -3,6 +3,7 @@
 ::
 
     python -m eval --qa eval/questions.jsonl --answers answers.jsonl [--report report/] [--judge]
+    python -m eval --qa eval/heldout/questions.jsonl --data-dir eval/heldout/articles --answers a.jsonl
     python -m eval report answers.jsonl [--qa eval/questions.jsonl] --report report/
     python -m eval compare A.jsonl B.jsonl [--qa eval/questions.jsonl] [--report DIR]
 
@@ -43,6 +44,17 @@ def run_parser() -> argparse.ArgumentParser:
         "--judge", action="store_true", help="also score answers with the configured LLM (1-5)"
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="answer over the articles of this folder (e.g. eval/heldout/articles) instead of "
+        "ASSISTANT_DATA_DIR; they are indexed (incrementally) into their own store",
+    )
+    parser.add_argument(
+        "--store-dir",
+        type=Path,
+        help="index folder for --data-dir (default: a folder of its own under ASSISTANT_STORE_DIR)",
+    )
     return parser
 
 
@@ -94,7 +106,10 @@ def run_command(args: argparse.Namespace) -> int:
     from eval.runner import run_questions
 
     questions = load_questions(args.qa)  # fail on a bad file before loading any model
-    assistant, settings = _open_assistant()
+    if args.data_dir is None:
+        assistant, settings = _open_assistant()
+    else:
+        assistant, settings = _open_on_folder(args.data_dir, args.store_dir)
     judge = None
     if args.judge:
         from eval.judge import make_judge
@@ -136,16 +151,52 @@ def compare_command(args: argparse.Namespace) -> int:
 
 def _open_assistant() -> tuple[Any, Any]:
     """The assistant the UI uses, built from ``ASSISTANT_*`` settings (imported lazily)."""
+    from assistant.service import Assistant
+
+    settings = _settings()
+    return Assistant.from_settings(settings), settings
+
+
+def _settings() -> Any:
+    """``Settings()`` from the ``ASSISTANT_*`` variables, or a UserError saying which is wrong."""
     from pydantic import ValidationError
 
-    from assistant.service import Assistant
     from assistant.settings import Settings
 
     try:
-        settings = Settings()
+        return Settings()
     except ValidationError as exc:
         raise UserError(f"invalid ASSISTANT_* setting: {exc}") from None
-    return Assistant.from_settings(settings), settings
+
+
+def _open_on_folder(data_dir: Path, store_dir: Path | None) -> tuple[Any, Any]:
+    """The assistant over another article folder (such as the held-out set), ingested
+    incrementally into ``store_dir`` (default: a folder of its own under the configured
+    store, and a collection of its own on a Chroma server), so the main index is never
+    touched and articles edited since the last run are indexed again."""
+    from assistant.service import Assistant
+
+    if not data_dir.is_dir():
+        raise UserError(f"--data-dir {data_dir}: not a folder")
+    settings = _settings()
+    key = _folder_key(data_dir)
+    update = {
+        "data_dir": data_dir,
+        "store_dir": store_dir or settings.store_dir / f"eval-{key}",
+        "collection": f"{settings.collection}-eval-{key[-8:]}",
+    }
+    settings = settings.model_copy(update=update)
+    assistant = Assistant.from_settings(settings)
+    assistant.reindex()
+    return assistant, settings
+
+
+def _folder_key(folder: Path) -> str:
+    """A short stable name for a folder: its last part and a hash of its full path."""
+    import hashlib
+
+    resolved = str(folder.resolve())
+    return f"{folder.resolve().name}-{hashlib.sha1(resolved.encode()).hexdigest()[:8]}"
 
 
 def _finish(metrics: dict[str, Any], report_dir: Path | None, first_line: str) -> None:

@@ -72,13 +72,13 @@ def test_a_second_cli_ingest_finds_everything_unchanged(cli_ingests: list) -> No
 
 
 def test_status_lists_the_mode_the_counter_and_every_article(
-    cli_runner: Run, cli_settings: Settings, cli_ingests: list
+    cli_runner: Run, cli_settings: Settings, cli_ingests: list, tmp_path: Path
 ) -> None:
-    done = cli_runner(cli_settings, "status")
+    done = cli_runner(cli_settings, "status", env={"TIKTOKEN_CACHE_DIR": str(tmp_path)})
     assert done.returncode == 0, done.stderr
     assert "articles: 5" in done.stdout
     assert "'embedder': 'hashing-ngram-v1-512'" in done.stdout and "'llm': 'none'" in done.stdout
-    assert "tokens: approximate" in done.stdout or "tokens: tiktoken:" in done.stdout
+    assert "tokens: tiktoken cl100k_base (bundled, verified)" in done.stdout
     for name in ARTICLE_NAMES:
         assert name in done.stdout
     assert "2024-04-29" in done.stdout

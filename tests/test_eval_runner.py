@@ -252,3 +252,34 @@ def test_python_m_eval_runs_end_to_end_with_the_hashing_embedder(tmp_path: Path)
     assert "hashing" in (report / "report.md").read_text(encoding="utf-8")
     metrics = json.loads((report / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["n_questions"] == 3
+
+
+def test_a_question_set_over_its_own_article_folder_is_indexed_apart_from_the_main_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles = tmp_path / "heldout"
+    articles.mkdir()
+    for path in sorted((PROJECT_ROOT / "eval" / "heldout" / "articles").glob("*.txt"))[:2]:
+        (articles / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("ASSISTANT_STORE_DIR", str(tmp_path / "store"))
+    monkeypatch.setenv("ASSISTANT_EMBEDDER", "hashing")
+    monkeypatch.setenv("ASSISTANT_LLM_PROVIDER", "none")
+    question = "ما قدرة المجمع الشمسي الذي يعتزم المغرب إنشاؤه في طاطا؟"
+    line = {"id": "h1", "question": question, "lang": "ar", "sources": ["h01_morocco_solar.txt"]}
+    qa = write_lines(tmp_path / "qa.jsonl", [json.dumps(line, ensure_ascii=False)])
+    answers = tmp_path / "answers.jsonl"
+    status = main(["--qa", str(qa), "--answers", str(answers), "--data-dir", str(articles), "--no-progress"])
+    assert status == 0
+    written = load_answers(answers)["h1"]
+    assert written["retrieved"][0]["source"] == "h01_morocco_solar.txt"
+    stores = [p.name for p in (tmp_path / "store").iterdir()]
+    assert stores and all(name.startswith("eval-heldout-") for name in stores)
+
+
+def test_a_data_dir_that_is_not_a_folder_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    qa = write_lines(tmp_path / "qa.jsonl", ['{"id": "q1", "question": "a?"}'])
+    status = main(["--qa", str(qa), "--answers", str(tmp_path / "a.jsonl"), "--data-dir", str(tmp_path / "nope")])
+    assert status == 2
+    assert "not a folder" in capsys.readouterr().err

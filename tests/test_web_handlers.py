@@ -29,7 +29,16 @@ from assistant.web import (
     parse_cite_request,
     uploaded_paths,
 )
-from assistant.web_render import cite_href, render_answer, render_inline, render_text
+from assistant.web_progress import Outcome, Step, in_background
+from assistant.web_render import (
+    cite_href,
+    paragraph_position,
+    position_label,
+    render_answer,
+    render_inline,
+    render_text,
+)
+from assistant.web_timeline import render_timeline
 from tests.conftest_web import (
     AR_QUESTION,
     EN_QUESTION,
@@ -291,6 +300,49 @@ def test_an_article_with_script_and_img_tags_renders_as_text(handlers: WebHandle
     assert marked_text(viewer) == "<script>alert(1)</script>"
 
 
+def test_the_viewer_says_which_paragraph_is_quoted_and_keeps_offsets_in_a_tooltip(
+    handlers: WebHandlers,
+) -> None:
+    _, turns, _, _ = ask(handlers, AR_QUESTION)
+    answer = turns[-1].answer
+    assert answer is not None
+    c = answer.citations[0]
+    k, n = paragraph_position(handlers.assistant.article(c.source), c.start) or (0, 0)
+    viewer = handlers.show_source(c.source, c.start, c.end)
+    assert 1 <= k <= n
+    assert f'title="characters {c.start:,}–{c.end:,}">paragraph {k} of {n}</span>' in viewer
+    assert "characters" not in TAG.sub("", viewer)  # offsets only in the tooltip
+
+
+def test_paragraphs_are_counted_without_the_title_line_and_boilerplate(
+    handlers: WebHandlers,
+) -> None:
+    article = handlers.assistant.article(HTML_ARTICLE)
+    first = HTML_TEXT.index("قال خبير")
+    last = HTML_TEXT.index("وأكد الخبير")
+    assert paragraph_position(article, first) == (1, 3)
+    assert paragraph_position(article, last) == (3, 3)
+    assert paragraph_position(article, 0) == (0, 3)  # the title line: "the title", not counted
+    assert position_label((0, 3), "ar") == "العنوان" and position_label((0, 3)) == "the title"
+    assert position_label((2, 3), "ar") == "الفقرة 2 من 3" and position_label(None) == ""
+
+
+def test_source_cards_give_title_date_and_paragraph_as_separate_items(
+    handlers: WebHandlers,
+) -> None:
+    messages, turns, _, _ = ask(handlers, AR_QUESTION)
+    answer, card_html = turns[-1].answer, messages[1]["content"]
+    assert answer is not None and turns[-1].positions
+    c, (k, n) = answer.citations[0], turns[-1].positions[0]
+    card = card_html.split('class="cite-item"')[1]
+    assert f'<span class="cite-title" dir="auto">{html.escape(c.title)}</span>' in card
+    assert f'<span class="cite-file" dir="ltr">{c.source}</span>' in card
+    assert f'<time class="cite-date" dir="ltr" datetime="{c.date}">' in card
+    assert f'<span class="cite-pos">الفقرة {k} من {n}</span>' in card
+    assert f"characters {c.start:,}–{c.end:,}" in card.split(">")[1]  # the link's tooltip
+    assert 'dir="rtl"' in card_html.split(">")[0]  # an Arabic answer's cards read right-to-left
+
+
 @pytest.mark.parametrize(
     "name", ["../../etc/passwd", "/etc/passwd", "..", "", "nope.txt", "001_2a0015d8fffb9b77.txt/.."]
 )
@@ -484,5 +536,148 @@ def test_auth_is_parsed_from_user_colon_password() -> None:
 def test_build_app_wires_the_handlers(handlers: WebHandlers) -> None:
     demo = build_app(handlers.assistant)
     names = [getattr(fn.fn, "__name__", "") for fn in demo.fns.values()]
-    assert {"respond", "open_citation", "summarise", "upload", "reindex", "clear"} <= set(names)
+    assert {
+        "respond",
+        "open_citation",
+        "summarise_live",
+        "upload_live",
+        "reindex_live",
+        "clear",
+    } <= set(names)
     assert names.count("clear") == 2  # the button and the chat's own trash icon reset the history
+
+
+def test_the_page_refreshes_on_load_without_a_spinner_over_the_banner(
+    handlers: WebHandlers,
+) -> None:
+    demo = build_app(handlers.assistant)
+    load = [d for d in demo.config["dependencies"] if [t[1] for t in d["targets"]] == ["load"]]
+    assert load and all(d["show_progress"] == "hidden" for d in load)
+
+
+def test_the_tabs_wrap_instead_of_hiding_in_an_overflow_menu(handlers: WebHandlers) -> None:
+    demo = build_app(handlers.assistant)
+    tabs = [c for c in demo.config["components"] if c.get("type") == "tabs"]
+    assert [t["props"]["overflow_behavior"] for t in tabs] == ["wrap"]
+
+
+# --- English intros for Arabic quotes -------------------------------------------------
+
+
+def test_a_quote_with_an_english_intro_is_two_blocks_each_in_its_own_direction() -> None:
+    quote = "قال وانغ يي إن الصين ستواصل"
+    cites = (Citation("004.txt", quote, 10, 40),)
+    text = f'Quoted:\n- Wang Yi, in "وزيرا خارجية الصين.." (29 April 2024): «{quote}» [1]'
+    item = render_text(text, cites).split("<li", 1)[1]
+    assert item.startswith(' dir="auto" class="introduced">')
+    assert (
+        '<span class="quote-intro" dir="auto">Wang Yi, in '
+        '"<span dir="auto">وزيرا خارجية الصين..</span>" (29 April 2024):</span>'
+    ) in item  # the Arabic title isolated inside the English line
+    assert f'<span class="quote-text" dir="auto">«{quote}» <a class="cite-marker"' in item
+
+
+def test_a_plain_quote_item_stays_one_block() -> None:
+    out = render_text("- «قال لافروف» [1]", (Citation("a.txt", "قال لافروف", 0, 10),))
+    assert "introduced" not in out and out.startswith('<ul class="answer-list"><li dir="auto">')
+
+
+# --- long work: progress in the page, failures as messages ----------------------------
+
+
+def test_background_work_reports_its_steps_then_its_outcome() -> None:
+    def work(step: Any) -> str:
+        step(1, 2, "a.txt")
+        step(2, 2, "b.txt")
+        return "done"
+
+    events = list(in_background(work, tick_s=5.0))
+    assert [e for e in events if isinstance(e, Step)] == [Step(1, 2, "a.txt"), Step(2, 2, "b.txt")]
+    assert events[-1] == Outcome(value="done")
+
+
+def test_background_work_that_raises_ends_with_the_exception() -> None:
+    def work(step: Any) -> str:
+        raise RuntimeError("disk on fire")
+
+    events = list(in_background(work, tick_s=5.0))
+    assert isinstance(events[-1], Outcome) and isinstance(events[-1].error, RuntimeError)
+
+
+def test_an_upload_shows_indexing_progress_then_the_report(
+    fresh_handlers: WebHandlers, tmp_path: Path
+) -> None:
+    good = tmp_path / "خبر.txt"
+    good.write_text("عنوان الخبر\n\nزار الوزير القاهرة وبحث ملف المياه مع نظيره.", encoding="utf-8")
+    updates = list(fresh_handlers.upload_live([str(good)]))
+    assert "progress-msg" in updates[0][0] and "Indexing 1 uploaded file" in updates[0][0]
+    assert any("<progress" in u[0] and "1/1 files" in u[0] for u in updates[1:-1])
+    report, library, picker, banner, cleared = updates[-1]
+    assert "1 added" in report and "progress-msg" not in report and "خبر.txt" in library
+    assert cleared is None and "articles" in banner
+
+
+def test_a_failing_summary_ends_with_a_message_not_a_spinner(
+    fresh_handlers: WebHandlers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Answer:
+        raise RuntimeError("model server vanished")
+
+    monkeypatch.setattr(fresh_handlers.assistant, "summarize", broken)
+    updates = list(fresh_handlers.summarise_live([PHONE_CALL], None, "en"))
+    assert "progress-msg" in updates[0][0] and "Summarising 1 article" in updates[0][0]
+    assert "error-msg" in updates[-1][0] and "RuntimeError" in updates[-1][0]
+    assert "progress-msg" not in updates[-1][0]
+
+
+def test_a_summary_shows_progress_then_the_cited_result(handlers: WebHandlers) -> None:
+    updates = list(handlers.summarise_live([PHONE_CALL], None, "en"))
+    assert "progress-msg" in updates[0][0]
+    assert "summary-result" in updates[-1][0] and "paragraph" in updates[-1][0]
+
+
+def test_a_failing_reindex_ends_with_a_message_and_leaves_the_library(
+    fresh_handlers: WebHandlers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("index locked")
+
+    monkeypatch.setattr(fresh_handlers.assistant, "reindex", broken)
+    *_, (report, library, _, _) = fresh_handlers.reindex_live()
+    assert "error-msg" in report and "progress-msg" not in report and LAVROV in library
+
+
+# --- library timeline -----------------------------------------------------------------
+
+
+def test_the_library_timeline_has_one_bar_per_article_with_its_passage_count(
+    handlers: WebHandlers,
+) -> None:
+    rows = handlers.assistant.articles()
+    page = handlers.library()
+    bars = re.findall(r'data-source="([^"]+)" data-date="([^"]+)" data-passages="(\d+)"', page)
+    assert sorted((html.unescape(s), int(n)) for s, _, n in bars) == sorted(
+        (r["source"], r["chunks"]) for r in rows
+    )
+    assert (LAVROV, "2024-04-29") in {(html.unescape(s), d) for s, d, _ in bars}
+    assert page.index("<figure") < page.index("<table")
+
+
+def test_the_timeline_puts_dated_articles_in_date_order_and_undated_ones_last() -> None:
+    rows = [
+        {"source": "late.txt", "title": "Late", "date": "2024-05-20", "chunks": 2},
+        {"source": "none.txt", "title": "<b>None</b>", "date": "", "chunks": 7},
+        {"source": "early.txt", "title": "Early", "date": "2024-04-02", "chunks": 5},
+        {"source": "same.txt", "title": "Same day", "date": "2024-04-02", "chunks": 1},
+    ]
+    svg = render_timeline(rows)
+    order = re.findall(r'data-source="([^"]+)"', svg)
+    assert order == ["early.txt", "same.txt", "late.txt", "none.txt"]
+    xs = [float(x) for x in re.findall(r'<text class="timeline-count" x="([\d.]+)"', svg)]
+    assert xs == sorted(xs) and len(set(xs)) == 4  # left to right, no two bars on one spot
+    assert "<b>" not in svg and "&lt;b&gt;None&lt;/b&gt;" in svg
+    assert (
+        "4 articles, 15 passages" in svg
+        and "3 dated (2024-04-02 to 2024-05-20); 1 without a date" in svg
+    )
+    assert render_timeline([]) == ""

@@ -4,8 +4,9 @@
 ``settings.store_dir`` or, when ``ASSISTANT_CHROMA_HOST`` is set, an ``HttpClient``.
 Telemetry is off. Collections are created with ``embedding_function=None`` (we always
 pass vectors; Chroma's default ONNX function would try to download a model) and carry
-``embedder``, ``dim`` and ``schema`` in their metadata, checked on every open, so vectors
-of different embedders or schema versions are never mixed.
+``embedder``, ``dim``, ``schema`` and ``tokens`` (the token counter that sized the chunks)
+in their metadata, checked on every open, so vectors of different embedders, schema
+versions or chunkings are never mixed.
 
 A chunk's text is stored in its metadata (key ``text``), not as a Chroma *document*:
 Chroma builds a full-text (FTS5 trigram) index of every document, which this project
@@ -200,8 +201,11 @@ def _stored_metadata(chunk: Chunk) -> dict[str, Any]:
     return {**{key: meta[key] for key in CHUNK_KEYS}, TEXT_KEY: chunk.text}
 
 
-def open_store(client: Any, name: str, embedder_id: str, dim: int, create: bool) -> ChromaStore | None:
-    """Open (or create) the collection, refusing one made by another embedder or schema."""
+def open_store(
+    client: Any, name: str, embedder_id: str, dim: int, create: bool, tokens: str | None = None
+) -> ChromaStore | None:
+    """Open (or create) the collection, refusing one made by another embedder or schema, or
+    (when ``tokens`` names this machine's token counter) split by another token counter."""
     try:
         collection = client.get_collection(name, embedding_function=None)
     except Exception:  # noqa: BLE001 - chromadb raises different types for "not found"
@@ -214,6 +218,7 @@ def open_store(client: Any, name: str, embedder_id: str, dim: int, create: bool)
                 "embedder": embedder_id,
                 "dim": dim,
                 "schema": SCHEMA_VERSION,
+                **({"tokens": tokens} if tokens else {}),
                 "hnsw:space": "cosine",
                 "hnsw:sync_threshold": HNSW_SYNC_THRESHOLD,
             },
@@ -228,6 +233,11 @@ def open_store(client: Any, name: str, embedder_id: str, dim: int, create: bool)
         raise StoreMismatchError(
             f"collection {name} has index schema {meta.get('schema')}, this version needs {SCHEMA_VERSION}; "
             "run `python -m assistant ingest --rebuild`"
+        )
+    if tokens is not None and meta.get("tokens") != tokens:
+        raise StoreMismatchError(
+            f"collection {name} was split into chunks by {meta.get('tokens') or 'an unrecorded token counter'}, "
+            f"not {tokens}, so its chunk boundaries differ; run `python -m assistant ingest --rebuild`"
         )
     return ChromaStore(collection=collection, embedder_id=embedder_id, dim=dim)
 

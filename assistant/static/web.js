@@ -11,6 +11,8 @@
  * 3. revealLatestQuestion() scrolls the chat to the start of the newest exchange.
  * 4. Text inputs marked .auto-dir get dir="auto", so Arabic is typed right-to-left and
  *    English left-to-right in the same box.
+ * 5. On narrow screens the viewer is a panel under the chat: opening a citation scrolls the
+ *    page to that panel, and its "Back to the answer" link scrolls back to the citation.
  */
 (() => {
   const BOX = "#cite-request textarea, #cite-request input";
@@ -22,7 +24,14 @@
     box.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
+  function backToAnswer() {
+    const active = document.querySelector("#chat a.cite-active, #summary-result a.cite-active");
+    (active || document.querySelector("#chat") || document.body).scrollIntoView({ block: "center" });
+  }
+
   document.addEventListener("click", (event) => {
+    const back = event.target.closest && event.target.closest('a[href="#back-to-answer"]');
+    if (back) { event.preventDefault(); backToAnswer(); return; }
     const link = event.target.closest && event.target.closest('a[href^="#cite="]');
     if (!link) return;
     event.preventDefault();
@@ -32,8 +41,13 @@
     requestSource(decodeURIComponent(source), start || "", end || "");
   });
 
-  // Scroll the viewer's own box so the <mark> sits in its upper third; scroll the page
-  // only if the mark is still off-screen (e.g. narrow screens where the viewer is below).
+  // Scroll the viewer's own box so the <mark> sits in its upper third; then, if the mark is
+  // off-screen, scroll the page: on narrow screens to the top of the viewer panel (so the
+  // reader sees which article this is), otherwise to the mark itself.
+  function offScreen(el) {
+    const rect = el.getBoundingClientRect();
+    return rect.top < 0 || rect.bottom > window.innerHeight;
+  }
   let revealed = null;
   function revealCited() {
     const body = document.querySelector("#source-viewer .viewer-body");
@@ -43,8 +57,11 @@
     if (!mark) { body.scrollTop = 0; return; }
     const top = mark.getBoundingClientRect().top - body.getBoundingClientRect().top + body.scrollTop;
     body.scrollTop = Math.max(0, top - body.clientHeight / 3);
-    const rect = mark.getBoundingClientRect();
-    if (rect.top < 0 || rect.bottom > window.innerHeight) mark.scrollIntoView({ block: "center" });
+    const panel = document.querySelector("#source-viewer .viewer");
+    if (offScreen(mark) && panel && window.matchMedia("(max-width: 900px)").matches) {
+      panel.scrollIntoView({ block: "start" });
+    }
+    if (offScreen(mark)) mark.scrollIntoView({ block: "center" });
     mark.classList.remove("flash");
     void mark.offsetWidth;
     mark.classList.add("flash");
