@@ -34,10 +34,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question with cited quotes")
     p.add_argument("question", nargs="+")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.add_argument(
+        "--translate", action="store_true",
+        help="add an English machine translation of each quote (needs a configured LLM)",
+    )  # fmt: skip
     p = sub.add_parser("summarize", help="summarise articles or a topic, with citations")
     p.add_argument("sources", nargs="*", help="article file names (default: all)")
     p.add_argument("--all", action="store_true", help="all indexed articles")
     p.add_argument("--topic", help="summarise what the articles say about this topic")
+    p.add_argument(
+        "--language", choices=["ar", "en"],
+        help="write the summary in this language: needs a configured LLM (offline, a summary "
+        "quotes the Arabic articles and only its intro follows the question's language)",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true")
     sub.add_parser("chat", help="interactive questions in the terminal (follow-ups keep context)")
     sub.add_parser("settings", help="print the settings table")
@@ -111,14 +120,36 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     # Refuse an empty or over-long question before opening (or first building) the index.
     question = clean_question(" ".join(args.question), settings.max_question_chars)
-    answer = _assistant(settings).ask(question)
-    print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json else format_answer(answer))
+    if args.translate and settings.llm_provider == "none":
+        raise UserError("--translate needs a language model (set ASSISTANT_LLM_PROVIDER); offline, "
+                        "each quote is introduced in English by its speaker and article.")  # fmt: skip
+    assistant = _assistant(settings)
+    answer = assistant.ask(question)
+    translations = [assistant.translate(c.quote) for c in answer.citations] if args.translate else []
+    if args.json:
+        shape = answer.to_dict() | ({"translations": [t.to_dict() for t in translations]} if args.translate else {})
+        print(json.dumps(shape, ensure_ascii=False, indent=2))
+    else:
+        print("\n".join([format_answer(answer), *format_translations(translations)]))
     return 0
+
+
+def format_translations(translations: list) -> list[str]:  # type: ignore[type-arg]
+    """One block per quote: ``[n] Machine translation …: text`` and what the check found."""
+    lines = []
+    for n, t in enumerate(translations, start=1):
+        lines.append(f"[{n}] {t.label}: {t.text}")
+        check = "names and numbers kept" if t.checked else "check the Arabic: lost " + ", ".join(t.missing)
+        lines.append(f"    ({check})")
+    return lines
 
 
 def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
     sources = None if args.all or not args.sources else args.sources
-    answer = _assistant(settings).summarize(sources=sources, topic=args.topic)
+    if args.language and settings.llm_provider == "none":
+        raise UserError("--language needs a language model (set ASSISTANT_LLM_PROVIDER); offline, "
+                        "summaries quote the Arabic articles.")  # fmt: skip
+    answer = _assistant(settings).summarize(sources=sources, topic=args.topic, language=args.language)
     print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json else format_answer(answer))
     return 0
 

@@ -1,10 +1,20 @@
-"""Offline answers: the sentences of the retrieved passages that answer the question, quoted.
+"""Offline answers: the sentences of the retrieved passages that carry the answer, quoted.
 
 With no LLM configured, an answer is a short list of verbatim sentences, each cited to
 its file and character offsets, introduced in the question's language by a line that
-says these are quotes from the sources. Sentences are chosen by how much of the
-question they cover (stemmed terms, bridged English terms, named speakers), from the
-best-ranked passages, and shown in reading order.
+says these are quotes from the sources. For an English reader, each Arabic quote is
+introduced in English by who speaks (the speaker's English name, when known) and which
+article (title, date).
+
+Evidence, not a quota: the best sentence is always quoted; a further sentence only when
+it is as strong as the best (another article saying it, as multi-article questions need)
+or when it answers a part of the question that the chosen quotes leave open. A sentence
+is scored by the question slots it fills (topic terms weighted by rarity, named
+speakers), by the slots its passage fills around it (where, when: news states the
+setting once and the answer in the next sentence), by whether the asked speaker is the
+one speaking (for "what did X say about Y": X's own words about Y, continuation
+sentences such as "وأضاف: ..." keeping the previous speaker), and by passage rank.
+Headlines and captions (short lines with no sentence end) are never quoted.
 
 It abstains, in the question's language, when the evidence is weak: when no passage
 covers at least ``ABSTAIN_COVERAGE`` of the question's content terms (English words the
@@ -14,18 +24,44 @@ eval set's unanswerable questions (see README, "Evaluation").
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 
 from assistant.arabic import analyse
 from assistant.models import Chunk, Citation, Retrieved, Span
-from assistant.retrieval import QueryAnalysis
-from assistant.speakers import mentions, speaker_score
+from assistant.retrieval import SPEAKER_SLOT_WEIGHT, QueryAnalysis
+from assistant.speakers import (
+    Speaker,
+    english_name,
+    mentions,
+    reports_speech,
+    sentence_speakers,
+    speaker_score,
+)
 from assistant.splitter import sentence_spans
 
 ABSTAIN_COVERAGE = 0.5
 MAX_SENTENCES = 3
-MIN_RELATIVE_SCORE = 0.55
 PASSAGES_CONSIDERED = 5
+CONTEXT_WEIGHT = 0.5  # a slot filled around the sentence (its passage) counts half
+STATEMENT_WEIGHT = 0.5  # the asked speaker saying it, times the topic share the sentence fills
+RANK_WEIGHT = 0.15  # tie-breaker: the passage's retrieval rank
+EQUALLY_STRONG = 0.9  # a further quote at least this close to the best is kept
+COMPLEMENT_SCORE = 0.6  # a further quote answering an open part must be at least this strong
+MIN_GAIN = 0.15  # ... and fill at least this share of the question's slots that are still open
+ELABORATION_SCORE = 0.5  # the sentence after the best one, on its topic, is kept from this score
+SETTING_WEIGHT = 0.3  # a slot only the question's setting clause fills ("during his visit")
+UNNAMED_SPEAKER = 0.7  # for a position asked of nobody by name: any reported speech
+HEADING_MAX_WORDS = 25
+TITLE_CHARS = 60  # an intro names the article by at most this much of its title
+_SETTING_RE = re.compile(
+    r"\b(?:during|when|while|after|before|on the sidelines|at their|in (?:his|her|their) (?:meeting|talks|"
+    r"call|visit|interview))\b|(?:^|\s)(?:خلال|أثناء|اثناء|عندما|بعد|لدى|على هامش)(?:\s|$)",
+    re.IGNORECASE,
+)
+_POSITION_RE = re.compile(r"\b(?:position|stance|views?)\b|موقف|رأي|رأيه|موقفه", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?؟…][\"'”»)\]]*\s*$")
 
 INTRO = {
     "en": "Quoted from the articles (offline mode: no language model; the quotes are in Arabic):",
@@ -35,50 +71,191 @@ ABSTAIN = {
     "en": "The articles do not say. No passage in the indexed articles answers this question.",
     "ar": "لا تذكر المقالات ذلك. لم أجد في المقالات المفهرسة ما يجيب عن هذا السؤال.",
 }
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Sentence:
-    """A candidate sentence: its chunk, its span in the original file, its score."""
+    """A candidate sentence: its chunk, its span in the original file, its score, the
+    question slots it fills and who speaks in it (None: nobody known)."""
 
     chunk: Chunk
     span: Span
     text: str
     score: float
     rank: int
+    filled: frozenset[str] = frozenset()
+    speaker: Speaker | None = None
+    alone: float = 0.0  # the share of the question the sentence confirms word for word
+
+
+def is_heading(text: str) -> bool:
+    """True for a headline, sub-heading, byline or caption: a short line with no sentence end.
+
+    >>> is_heading("لافروف في الصين.. مباحثات حول التعاون الإستراتيجي"), is_heading("قال لافروف إن ذلك مهم.")
+    (True, False)
+    """
+    return not _SENTENCE_END.search(text) and len(text.split()) <= HEADING_MAX_WORDS
+
+
+def unclitic(term: str) -> str:
+    """An analysed term without the one-letter proclitics the stemmer sometimes leaves on
+    (ب ل و ف ك), when four letters remain: "بافغانست" and "لافغانست" are "افغانست".
+
+    >>> unclitic("بافغانست"), unclitic("لمساعد"), unclitic("بكين")
+    ('افغانست', 'مساعد', 'بكين')
+    """
+    while len(term) > 4 and term[0] in "بلوفك":
+        term = term[1:]
+    return term
+
+
+def text_terms(analysis: QueryAnalysis, text: str) -> set[str]:
+    """The analysed terms of ``text``, plus each slot term of the question that one of them
+    equals once proclitics are set aside, so that a slot is not left open because the
+    stemmer kept a "ب" on one side ("بأفغانستان" fills the slot "أفغانستان")."""
+    terms = set(analyse(text))
+    bare = {unclitic(t) for t in terms}
+    return terms | {t for slot in analysis.slots for t in slot if unclitic(t) in bare}
 
 
 def coverage(analysis: QueryAnalysis, text: str, names: list[str]) -> float:
     """Share of the question's slots (topics and named speakers) that ``text`` fills."""
     found = sum(mentions(text, s, names) for s in analysis.speakers)
-    return analysis.coverage(set(analyse(text)), found)
+    return analysis.coverage(text_terms(analysis, text), found)
 
 
-def sentences_of(retrieved: list[Retrieved]) -> list[tuple[Chunk, Span, int]]:
-    """Distinct sentences of the retrieved chunks, as spans of the original files."""
+def slot_weights(analysis: QueryAnalysis) -> dict[str, float]:
+    """Weight of each slot a text can fill: topic slots ``t0, t1 …``, speakers ``s:key``."""
+    weights = analysis.slot_weights or [1.0] * len(analysis.slots)
+    found = {f"t{i}": w for i, w in enumerate(weights)}
+    found.update({f"s:{s.key}": SPEAKER_SLOT_WEIGHT for s in analysis.speakers})
+    return found
+
+
+def filled_slots(
+    analysis: QueryAnalysis, text: str, names: list[str], speaker: Speaker | None = None
+) -> frozenset[str]:
+    """The slots ``text`` fills: topic slots sharing a term with it, speakers it names (or
+    titles), and its own speaker (a continuation sentence names nobody)."""
+    terms = text_terms(analysis, text)
+    filled = {f"t{i}" for i, slot in enumerate(analysis.slots) if slot & terms}
+    filled |= {
+        f"s:{s.key}"
+        for s in analysis.speakers
+        if mentions(text, s, names) or (speaker is not None and speaker.key == s.key)
+    }
+    return frozenset(filled)
+
+
+def lexical_support(analysis: QueryAnalysis, filled: frozenset[str]) -> float:
+    """Share of the question that a text with slots ``filled`` confirms word for word: the
+    weighted filled slots over all slots plus the English words the bridge could not
+    translate (each weighing like the heaviest slot), which no Arabic text can confirm,
+    whether or not a multilingual model ranked the passage."""
+    weights = slot_weights(analysis)
+    unseen = analysis.untranslated_weight or max(weights.values(), default=1.0)
+    total = sum(weights.values()) + unseen * len(analysis.untranslated)
+    return sum(weights[s] for s in filled if s in weights) / total if total else 0.0
+
+
+def share(weights: dict[str, float], slots: frozenset[str] | set[str]) -> float:
+    """Weighted share of all slots that ``slots`` are (0 when the question has none)."""
+    total = sum(weights.values())
+    return sum(weights[s] for s in slots if s in weights) / total if total else 0.0
+
+
+def passage_sentences(chunk: Chunk) -> list[tuple[Span, str]]:
+    """The sentences of a chunk as spans of the original file, with their text."""
+    spans = sentence_spans(chunk.text, Span(0, len(chunk.text)), 10**9, len)
+    return [(Span(chunk.start + s.start, chunk.start + s.end), chunk.text[s.start : s.end]) for s in spans]
+
+
+def candidate_sentences(
+    analysis: QueryAnalysis, retrieved: list[Retrieved], names: dict[str, list[str]]
+) -> list[tuple[int, Chunk, Span, str, frozenset[str], Speaker | None, Speaker | None]]:
+    """Distinct prose sentences of the top passages: ``(rank, chunk, span, text, filled
+    slots, speaker, previous sentence's speaker)``."""
     seen: set[tuple[str, int]] = set()
-    out = []
-    for rank, item in enumerate(retrieved):
-        chunk = item.chunk
-        for s in sentence_spans(chunk.text, Span(0, len(chunk.text)), 10**9, len):
-            key = (chunk.source, chunk.start + s.start)
-            if key not in seen:
-                seen.add(key)
-                out.append((chunk, Span(chunk.start + s.start, chunk.start + s.end), rank))
-    return out
+    found = []
+    for rank, item in enumerate(retrieved[:PASSAGES_CONSIDERED]):
+        chunk, article_names = item.chunk, names.get(item.chunk.source, [])
+        sentences = passage_sentences(chunk)
+        speakers = sentence_speakers([text for _, text in sentences], article_names)
+        for i, (span, text) in enumerate(sentences):
+            if (chunk.source, span.start) in seen or is_heading(text):
+                continue
+            seen.add((chunk.source, span.start))
+            filled = filled_slots(analysis, text, article_names, speakers[i])
+            found.append((rank, chunk, span, text, filled, speakers[i], speakers[i - 1] if i else None))
+    return found
+
+
+def setting_slots(analysis: QueryAnalysis) -> set[str]:
+    """Topic slots that only the question's *setting* fills: the clause after "during",
+    "when", "خلال", "على هامش" … ("what did Lavrov say about relations *during his meeting
+    in Tashkent*"). The answer is what the rest asks about; news states the setting once,
+    in another sentence, so setting slots weigh less in choosing the quote."""
+    question = analysis.question
+    marker = _SETTING_RE.search(question)
+    if marker is None or not analysis.slots:
+        return set()
+    focus, setting = question[: marker.start()], question[marker.start() :]
+    if analysis.language == "en":
+        from assistant.bridge import bridge_query
+
+        focus, setting = bridge_query(focus).text, bridge_query(setting).text
+    focus_terms, setting_terms = text_terms(analysis, focus), text_terms(analysis, setting)
+    return {
+        f"t{i}" for i, slot in enumerate(analysis.slots) if slot & setting_terms and not slot & focus_terms
+    }
+
+
+def local_weights(weights: dict[str, float], filled: list[frozenset[str]]) -> dict[str, float]:
+    """Slot weights times their rarity among the candidate sentences: a slot that many
+    candidates fill is the question's setting ("the meeting in Tashkent"), one that few
+    fill is what it asks about ("the Belt and Road")."""
+    count = len(filled)
+    return {
+        slot: weight * (0.5 + math.log((count + 1) / (1 + sum(slot in f for f in filled))))
+        for slot, weight in weights.items()
+    }
 
 
 def score_sentences(
     analysis: QueryAnalysis, retrieved: list[Retrieved], names: dict[str, list[str]]
 ) -> list[Sentence]:
-    """Every candidate sentence scored by coverage, speaker attribution and passage rank."""
+    """Every distinct prose sentence of the top passages, scored (see module doc)."""
+    candidates = candidate_sentences(analysis, retrieved, names)
+    weights = local_weights(slot_weights(analysis), [c[4] for c in candidates])
+    for slot in setting_slots(analysis):
+        weights[slot] *= SETTING_WEIGHT
+    topic = {k: w for k, w in weights.items() if k.startswith("t")}
+    asked = analysis.speakers[0] if analysis.speakers and analysis.wants_statement else None
+    around = {
+        r.chunk.chunk_id: filled_slots(analysis, r.chunk.text, names.get(r.chunk.source, []))
+        for r in retrieved[:PASSAGES_CONSIDERED]
+    }
+    # For "what did X say", X's slot is filled as much as X speaks in the sentence (1 as the
+    # subject of a speech verb, 0.3 merely named), not by any mention of X.
+    asked_slot = {f"s:{asked.key}"} if asked is not None else set()
+    position = _POSITION_RE.search(analysis.question) is not None
     scored = []
-    for chunk, span, rank in sentences_of(retrieved[:PASSAGES_CONSIDERED]):
-        text = chunk.text[span.start - chunk.start : span.end - chunk.start]
-        score = coverage(analysis, text, names.get(chunk.source, [])) + 0.15 / (1 + rank)
-        if analysis.speakers and analysis.wants_statement:
-            score += 0.5 * speaker_score(text, analysis.speakers[0], names.get(chunk.source, []))
-        scored.append(Sentence(chunk, span, text, score, rank))
+    for rank, chunk, span, text, filled, speaker, previous in candidates:
+        score = share(weights, filled - asked_slot)
+        score += CONTEXT_WEIGHT * share(weights, around[chunk.chunk_id] - filled - asked_slot)
+        score += RANK_WEIGHT / (1 + rank)
+        if asked is not None:
+            said = speaker_score(text, asked, names.get(chunk.source, []), previous)
+            score += said * share(weights, asked_slot)
+            score += STATEMENT_WEIGHT * said * (share(topic, filled) if topic else 1.0)
+        elif position and reports_speech(text):  # "what is Sudan's position on …": someone's words
+            score += STATEMENT_WEIGHT * UNNAMED_SPEAKER * (share(topic, filled) if topic else 1.0)
+        alone = lexical_support(analysis, filled)
+        scored.append(Sentence(chunk, span, text, score, rank, filled, speaker, alone))
     return scored
 
 
@@ -95,18 +272,59 @@ def best_coverage(
     )
 
 
-def pick(sentences: list[Sentence], limit: int = MAX_SENTENCES) -> list[Sentence]:
-    """The best sentences (within ``MIN_RELATIVE_SCORE`` of the top), in reading order."""
-    if not sentences:
-        return []
+def pick(
+    sentences: list[Sentence],
+    weights: dict[str, float] | None = None,
+    limit: int = MAX_SENTENCES,
+    asked: Speaker | None = None,
+) -> list[Sentence]:
+    """The evidence, best first: the best sentence, then each further one that is as strong
+    (``EQUALLY_STRONG`` of its score, or of the share of the question it fills by itself,
+    which lets another article that answers it too be cited), or that fills at least
+    ``MIN_GAIN`` of the slots still open while scoring at least ``COMPLEMENT_SCORE`` of the
+    best. For "what did X say" (``asked``), another article's sentence must be X speaking.
+    One precise quote beats three loose ones."""
     ranked = sorted(sentences, key=lambda s: (-s.score, s.rank, s.span.start))
-    floor = ranked[0].score * MIN_RELATIVE_SCORE
-    chosen = [s for s in ranked if s.score >= floor][:limit]
-    first_rank = {
-        s.chunk.source: min(x.rank for x in chosen if x.chunk.source == s.chunk.source)
-        for s in chosen
-    }
-    return sorted(chosen, key=lambda s: (first_rank[s.chunk.source], s.chunk.source, s.span.start))
+    if not ranked:
+        return []
+    weights = weights or {}
+    best = ranked[0]
+    chosen, filled = [best], set(best.filled)
+    for sentence in ranked[1:]:
+        if len(chosen) >= limit:
+            break
+        gain = share(weights, sentence.filled - filled)
+        own = share(weights, sentence.filled)
+        elsewhere = sentence.chunk.source not in {s.chunk.source for s in chosen}
+        as_strong = sentence.score >= EQUALLY_STRONG * best.score or (
+            elsewhere
+            and (asked is None or (sentence.speaker is not None and sentence.speaker.key == asked.key))
+            and own >= EQUALLY_STRONG * share(weights, best.filled)
+            and sentence.score >= COMPLEMENT_SCORE * best.score
+        )
+        if elsewhere and sentence.alone < ABSTAIN_COVERAGE:
+            continue  # another article is cited only for a sentence that answers by itself
+        if as_strong or (gain >= MIN_GAIN and sentence.score >= COMPLEMENT_SCORE * best.score):
+            chosen.append(sentence)
+            filled |= sentence.filled
+    follow = next((s for s in ranked if _continues(best, s)), None)
+    if follow is not None and follow not in chosen and len(chosen) < limit:
+        chosen.insert(1, follow)
+    return chosen
+
+
+def _continues(best: Sentence, sentence: Sentence) -> bool:
+    """True for the sentence right after ``best`` in its passage that takes up one of its
+    topics (news elaborates the lead's point in the next sentence: "وتمحور الاجتماع حول …"),
+    scoring at least ``ELABORATION_SCORE`` of it."""
+    gap = sentence.chunk.text[best.span.end - best.chunk.start : sentence.span.start - sentence.chunk.start]
+    return (
+        sentence.chunk.chunk_id == best.chunk.chunk_id
+        and sentence.span.start > best.span.end
+        and not gap.strip()
+        and bool({f for f in best.filled & sentence.filled if f.startswith("t")})
+        and sentence.score >= ELABORATION_SCORE * best.score
+    )
 
 
 def cite(sentences: list[Sentence]) -> tuple[Citation, ...]:
@@ -125,20 +343,70 @@ def cite(sentences: list[Sentence]) -> tuple[Citation, ...]:
     )
 
 
-def render(language: str, citations: tuple[Citation, ...], intro: str | None = None) -> str:
-    """Answer text: an intro line, then each quote with its ``[n]`` marker."""
+def english_date(date: str | None) -> str:
+    """``2024-04-29`` as ``29 April 2024`` (anything else unchanged; "" for None).
+
+    >>> english_date("2024-04-29"), english_date(None), english_date("spring")
+    ('29 April 2024', '', 'spring')
+    """
+    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", date or "")
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return date or ""
+    year, month, day = match.groups()
+    return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
+
+
+def short_title(title: str, limit: int = TITLE_CHARS) -> str:
+    """``title`` cut at a word boundary to at most ``limit`` characters, with "…" when cut.
+
+    >>> short_title("one two three", 9), short_title("short")
+    ('one two…', 'short')
+    """
+    if len(title) <= limit:
+        return title
+    return title[:limit].rsplit(" ", 1)[0].rstrip("،,.:… ") + "…"
+
+
+def english_intro(citation: Citation, speaker: Speaker | None) -> str:
+    """Who speaks and where, in English: ``Sergey Lavrov, in "title" (29 April 2024)``."""
+    where = f'"{short_title(citation.title)}"' if citation.title else citation.source
+    date = english_date(citation.date)
+    where += f" ({date})" if date else ""
+    return f"{english_name(speaker)}, in {where}" if speaker else f"From {where}"
+
+
+def render(
+    language: str,
+    citations: tuple[Citation, ...],
+    intro: str | None = None,
+    speakers: list[Speaker | None] | None = None,
+) -> str:
+    """Answer text: an intro line, then each quote with its ``[n]`` marker; for an English
+    reader, each quote introduced by its speaker and article (``speakers`` given)."""
     lines = [intro or INTRO.get(language, INTRO["en"])]
-    lines += [f"- «{c.quote}» [{n}]" for n, c in enumerate(citations, start=1)]
+    for n, c in enumerate(citations, start=1):
+        if language == "en" and speakers is not None:
+            lines.append(f"- {english_intro(c, speakers[n - 1])}: «{c.quote}» [{n}]")
+        else:
+            lines.append(f"- «{c.quote}» [{n}]")
     return "\n".join(lines)
 
 
 def extractive_answer(
-    analysis: QueryAnalysis, retrieved: list[Retrieved], names: dict[str, list[str]]
+    analysis: QueryAnalysis,
+    retrieved: list[Retrieved],
+    names: dict[str, list[str]],
+    language: str | None = None,
 ) -> tuple[str, tuple[Citation, ...], bool]:
-    """``(text, citations, abstained)`` for one question, offline."""
+    """``(text, citations, abstained)`` for one question, offline, in ``language`` (default:
+    the language of the user's own words, ``analysis.reply_language``)."""
+    language = language or analysis.reply_language
+    abstain = ABSTAIN.get(language, ABSTAIN["en"])
     if best_coverage(analysis, retrieved, names) < ABSTAIN_COVERAGE:
-        return ABSTAIN.get(analysis.reply_language, ABSTAIN["en"]), (), True
-    citations = cite(pick(score_sentences(analysis, retrieved, names)))
+        return abstain, (), True
+    asked = analysis.speakers[0] if analysis.speakers and analysis.wants_statement else None
+    chosen = pick(score_sentences(analysis, retrieved, names), slot_weights(analysis), asked=asked)
+    citations = cite(chosen)
     if not citations:
-        return ABSTAIN.get(analysis.reply_language, ABSTAIN["en"]), (), True
-    return render(analysis.reply_language, citations), citations, False
+        return abstain, (), True
+    return render(language, citations, speakers=[s.speaker for s in chosen]), citations, False

@@ -95,11 +95,12 @@ QUESTION_WORDS = set(
         "وما ماذا كان كانت التي الذي تم وفق حول بشأن خلال لخص اذكر اشرح تحدث تحدثت أي "
         "مدة كم عدد نوع"
     )
-) | {analyse_word(v) for v in SPEECH_VERBS_AR} | set(analyse("تقول قول يقولون قالوا"))
+) | set(analyse("منه منها منهم عنه عنها عنهم فيه فيها فيهم عليه عليها إليه إليها له لها لهم به بها هذا هذه ذلك تلك")) | {analyse_word(v) for v in SPEECH_VERBS_AR} | set(analyse("تقول قول يقولون قالوا"))
 ENGLISH_QUESTION_WORDS = {
     "what", "did", "does", "do", "say", "said", "says", "about", "the", "of", "in", "on", "who", "when",
     "where", "which", "how", "why", "is", "are", "was", "were", "a", "an", "and", "to", "tell", "told",
     "kind", "sort", "type", "any", "some", "shortly", "exactly", "really", "also", "according",
+    "report", "reports", "article", "articles",
 }  # fmt: skip
 PASSED_THROUGH = ("arabic", "number")  # bridge labels of tokens kept as they are
 UNTRANSLATED_WEIGHT = 1.0
@@ -194,6 +195,11 @@ class QueryAnalysis:
 
 
 def _is_topic(term: str, names: set[str]) -> bool:
+    """A topic term: not a question or function word (a pronoun on a preposition, "منها"),
+    not a speaker's name, not a stemming remnant of one or two letters, not a bare number
+    (a year counts)."""
+    if len(term) < 3 and not term.isdigit():
+        return False
     return term not in QUESTION_WORDS and term not in names and (not term.isdigit() or len(term) == 4)
 
 

@@ -18,24 +18,30 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from assistant import followups
 from assistant.arabic import detect_language
 from assistant.documents import load_article
 from assistant.errors import BackendError, UserError
-from assistant.extractive import ABSTAIN, extractive_answer
+from assistant.extractive import ABSTAIN, coverage, extractive_answer
 from assistant.index import Index, open_index
 from assistant.ingest import IngestReport, ingest
 from assistant.models import Answer, Article, Mode, Retrieved
 from assistant.retrieval import QueryAnalysis, retrieve
 from assistant.settings import Settings
-from assistant.summaries import is_summary_request, summarise_articles, summary_topic
+from assistant.summaries import (
+    described_article,
+    is_summary_request,
+    summarise_articles,
+    summary_topic,
+)
+from assistant.translation import Translation
 
 log = logging.getLogger(__name__)
 History = list[tuple[str, str]]
+LANGUAGE_NAMES = {"ar": "Arabic", "en": "English"}
 MAX_NAME_BYTES = 240
 TOPIC_RELATIVE_COVERAGE = 0.8  # file systems allow 255 bytes per name; Arabic letters take 2
 _BIDI_AND_CONTROL = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
-_FOLLOW_UP = re.compile(r"^\s*(and\b|what about\b|how about\b|also\b|وماذا|ماذا عن|وما\b|وهل\b)", re.IGNORECASE)
-_PRONOUNS = re.compile(r"\b(he|she|they|him|her|them|it|his|their)\b|(^|\s)(هو|هي|هم|عنه|عنها)(\s|$)", re.IGNORECASE)
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -54,16 +60,13 @@ def clean_question(question: str, max_chars: int) -> str:
     return text
 
 
-def standalone_question(question: str, history: History | None) -> str:
-    """Offline follow-up rule: a follow-up ("And what did Lavrov say?", "وماذا عن …", a
-    pronoun, or ≤ 3 words) is joined with the previous question so retrieval keeps its topic."""
+def standalone_question(question: str, history: History | None, language: str | None = None) -> str:
+    """Offline follow-up rule (:mod:`assistant.followups`): a follow-up with a topic of its
+    own inherits the previous question's subject, in its own language; one without
+    ("What else did he say?") is joined with the previous question."""
     if not history:
         return question
-    previous = history[-1][0]
-    follow_up = _FOLLOW_UP.search(question) or _PRONOUNS.search(question) or len(question.split()) <= 3
-    if not follow_up or not previous:
-        return question
-    return f"{question} ({previous})"
+    return followups.standalone_question(question, history[-1][0], language)
 
 
 class Assistant:
@@ -88,7 +91,11 @@ class Assistant:
             from assistant.embedder_guard import refuse_if_built_by_another_embedder
 
             refuse_if_built_by_another_embedder(index)
-            ingest(settings, embedder=index.embedder, progress=progress)
+            # With a Chroma server another instance may be filling the index right now: wait
+            # for it rather than fail to start, and then leave what it ingested alone.
+            served = bool(settings.chroma_host)
+            wait_s = 20 * settings.lease_seconds if served else 0.0
+            ingest(settings, embedder=index.embedder, progress=progress, wait_s=wait_s, only_if_empty=served)
             index = open_index(settings, embedder=index.embedder)
         return cls(settings, index, make_llm(settings))
 
@@ -102,11 +109,17 @@ class Assistant:
     def _names(self) -> dict[str, list[str]]:
         return {s: e.get("names", []) for s, e in self.index.manifest.files.items()}
 
+    def _sync(self) -> None:
+        """With a Chroma server, pick up what other instances ingested (one small read)."""
+        with self._store_errors(), self._lock:
+            self.index.sync()
+
     def _retrieve(
         self, text: str, language: str | None = None, reply_language: str | None = None
     ) -> tuple[QueryAnalysis, list[Retrieved]]:
         """The question's one :class:`QueryAnalysis` and its passages. ``language`` is the
         already detected language of ``text``; ``reply_language`` that of the user's words."""
+        self._sync()
         with self._store_errors():
             if self.index.is_empty():
                 raise UserError("The index is empty: run `python -m assistant ingest` first.")
@@ -161,7 +174,7 @@ class Assistant:
             yield answer
             return
         language = detect_language(question)  # the one detection of what the user typed
-        standalone = self._standalone(question, history)
+        standalone = self._standalone(question, history, language)
         same = standalone == question
         analysis, retrieved = self._retrieve(standalone, language if same else None, language)
         if self.llm is not None:
@@ -178,7 +191,7 @@ class Assistant:
         yield answer.text
         yield answer
 
-    def _standalone(self, question: str, history: History | None) -> str:
+    def _standalone(self, question: str, history: History | None, language: str) -> str:
         if not history:
             return question
         if self.llm is not None:
@@ -188,7 +201,7 @@ class Assistant:
                 return rewrite_followup(self.llm, question, history, self.settings) or question
             except BackendError as exc:
                 log.warning("follow-up rewrite failed: %s", exc)
-        return standalone_question(question, history)
+        return standalone_question(question, history, language)
 
     def _extractive(
         self, question: str, analysis: QueryAnalysis, retrieved: list[Retrieved], notes: tuple[str, ...] = ()
@@ -221,11 +234,50 @@ class Assistant:
                 continue
             yield self._checked_answer(question, language, event, retrieved)
 
+    def summary_languages(self) -> tuple[str, ...]:
+        """Languages a summary can be *written* in: Arabic and English with an LLM; none
+        offline, where a summary quotes the Arabic sources (only its intro line follows
+        the reader's language), so a "summary language" choice must not be offered."""
+        return ("ar", "en") if self.llm is not None else ()
+
+    @property
+    def can_translate(self) -> bool:
+        """True when quotes can be machine-translated (an LLM is configured)."""
+        return self.llm is not None
+
+    def translate(self, quote: str) -> Translation:
+        """An English machine translation of one quote, labelled as such and checked to keep
+        its names and numbers (:mod:`assistant.translation`); needs an LLM."""
+        if self.llm is None:
+            raise UserError(
+                "Translating a quote needs a language model (set ASSISTANT_LLM_PROVIDER); offline, "
+                "each quote is introduced in English by its speaker and article."
+            )
+        if not isinstance(quote, str) or not quote.strip():
+            raise UserError("Nothing to translate: the quote is empty.")
+        from assistant.translation import translate_quote
+
+        return translate_quote(self.llm, quote, self.settings)
+
     def summarize(
-        self, sources: list[str] | None = None, topic: str | None = None, question: str | None = None
+        self,
+        sources: list[str] | None = None,
+        topic: str | None = None,
+        question: str | None = None,
+        language: str | None = None,
     ) -> Answer:
-        """Cited summary of ``sources`` (all when None and no topic) or of ``topic`` across them."""
-        language = detect_language(question or topic or "") if (question or topic) else "en"
+        """Cited summary of ``sources`` (all when None and no topic) or of ``topic`` across
+        them; a topic that describes one article ("the article about Lavrov's visit in April
+        2024") summarises that article only. ``language`` asks for a summary written in that
+        language, which needs an LLM (see :meth:`summary_languages`)."""
+        if language is not None and language not in self.summary_languages():
+            raise UserError(
+                f"A summary written in {LANGUAGE_NAMES.get(language, language)} needs a language model "
+                "(set ASSISTANT_LLM_PROVIDER); offline, summaries quote the Arabic articles."
+            )
+        detected = detect_language(question or topic or "") if (question or topic) else "en"
+        language = language or detected
+        self._sync()
         known = set(self.index.manifest.files)
         unknown = [s for s in sources or [] if s not in known]
         if unknown:
@@ -234,10 +286,11 @@ class Assistant:
         topic_terms: set[str] | None = None
         if topic:
             same = not question or question == topic
-            analysis, retrieved = self._retrieve(topic, language if same else None, language)
-            topic_terms = set(analysis.terms)
+            analysis, retrieved = self._retrieve(topic, detected if same else None, detected)
             allowed = set(sources) if sources else known
-            chosen = topic_sources(analysis, [r for r in retrieved if r.chunk.source in allowed], self._names())
+            retrieved = [r for r in retrieved if r.chunk.source in allowed]
+            described, chosen = self._summary_sources(analysis, retrieved, question or topic)
+            topic_terms = None if described else set(analysis.terms)
         else:
             chosen = sorted(sources or known)
         with self._store_errors():
@@ -259,6 +312,22 @@ class Assistant:
             retrieved=tuple(retrieved),
             mode=self.mode,
         )
+
+    def _summary_sources(
+        self, analysis: QueryAnalysis, retrieved: list[Retrieved], request: str
+    ) -> tuple[bool, list[str]]:
+        """``(True, [article])`` when the topic describes one article (summarised whole);
+        else ``(False, the articles about the topic)``."""
+        names = self._names()
+        matches: dict[str, float] = {}
+        for item in retrieved:
+            entry = self.index.manifest.files.get(item.chunk.source, {})
+            text_match = coverage(analysis, item.chunk.text, names.get(item.chunk.source, []))
+            title_match = coverage(analysis, entry.get("title", ""), names.get(item.chunk.source, []))
+            matches[item.chunk.source] = max(matches.get(item.chunk.source, 0.0), text_match + title_match)
+        dates = {s: self.index.manifest.files.get(s, {}).get("date") for s in matches}
+        one = described_article(request, matches, dates)
+        return (True, [one]) if one else (False, topic_sources(analysis, retrieved, names))
 
     def _llm_summary(
         self, chunks: dict, topic: str | None, language: str, question: str | None, retrieved: list[Retrieved]
@@ -290,6 +359,7 @@ class Assistant:
 
     def articles(self) -> list[dict[str, Any]]:
         """The indexed articles: source, title, date, language, characters, chunk count."""
+        self._sync()
         rows = []
         for source, entry in sorted(self.index.manifest.files.items()):
             rows.append(
@@ -361,8 +431,6 @@ def topic_sources(
     least ``TOPIC_RELATIVE_COVERAGE`` of what the top passage covers, at most ``limit``,
     so a topic that one article is about stays in that article.
     (Fused rank scores are too flat to separate articles; question coverage is not.)"""
-    from assistant.extractive import coverage
-
     best: dict[str, float] = {}
     for item in retrieved:
         value = coverage(analysis, item.chunk.text, names.get(item.chunk.source, []))

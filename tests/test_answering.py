@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import UserError
-from assistant.extractive import ABSTAIN, INTRO
+from assistant.extractive import ABSTAIN, INTRO, short_title
 from assistant.index import open_index
 from assistant.ingest import ingest
 from assistant.models import Answer
@@ -162,7 +162,15 @@ def test_an_answer_opens_with_the_line_saying_it_is_quoted_and_numbers_each_quot
     for q, answer in answered:
         lines = answer.text.splitlines()
         assert lines[0] == INTRO[q["lang"]], q["id"]
-        assert lines[1:] == [f"- «{c.quote}» [{n}]" for n, c in enumerate(answer.citations, 1)]
+        if q["lang"] == "ar":
+            assert lines[1:] == [f"- «{c.quote}» [{n}]" for n, c in enumerate(answer.citations, 1)]
+            continue
+        # An English reader gets each Arabic quote introduced by its speaker or its article.
+        assert len(lines) == len(answer.citations) + 1, q["id"]
+        for line, (n, c) in zip(lines[1:], enumerate(answer.citations, 1), strict=True):
+            assert line.startswith("- ") and line.endswith(f": «{c.quote}» [{n}]"), (q["id"], line)
+            title = short_title(c.title)
+            assert f', in "{title}"' in line or line.startswith(f'- From "{title}"'), (q["id"], line)
 
 
 # --- a planted absurd fact -----------------------------------------------------------------

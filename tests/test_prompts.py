@@ -22,6 +22,7 @@ from assistant.prompts import (
     variables,
 )
 from assistant.settings import Settings
+from assistant.translation import translate_quote_inputs
 
 CHUNK = Chunk("c0", "000_x.txt", "عقد وزير الخارجية الروسي اجتماعاً في الهند.", 0, 44, title="لقاء")
 
@@ -37,6 +38,7 @@ def chain_values() -> dict[str, dict[str, str]]:
         "summarize_reduce": reduce_inputs("Met [1: «نص ما»]", None, "en"),
         "rewrite_followup": rewrite_inputs("وماذا قال؟", [("من التقى؟", "لافروف")]),
         "translate_query": translate_inputs("What did Wang Yi say about Ukraine?"),
+        "translate_quote": translate_quote_inputs("قال لافروف إن الحوار بدأ."),
     }
 
 
