@@ -175,7 +175,7 @@ def test_the_chroma_server_run_nests_its_numbers_under_its_size(tmp_path: Path) 
     cmd = [
         sys.executable, "-m", "eval.bench", "--sizes", "200", "--json", str(tmp_path / "b.json"),
         "--chroma-server", "--server-sizes", "200", "--cold-runs", "1", "--queries", "4",
-        "--no-app", "--no-langchain", "--work", str(tmp_path),
+        "--no-app", "--no-langchain", "--e5-size", "0", "--work", str(tmp_path),
     ]  # fmt: skip
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
