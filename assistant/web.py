@@ -73,9 +73,9 @@ INTERNAL_ERROR = (
 )
 SUMMARY_LANGUAGES = {"ar": "العربية", "en": "English"}
 SUMMARY_LANGUAGE_NEEDS_LLM = (
-    "Offline, a summary quotes the Arabic articles word for word (its intro line follows your"
-    " topic's language); a summary written in English or Arabic needs a language model"
-    " (set ASSISTANT_LLM_PROVIDER)."
+    "Offline, a summary quotes the Arabic articles word for word, so there is no summary"
+    " language to choose: a summary written in English or Arabic needs a language model"
+    " (set ASSISTANT_LLM_PROVIDER). · الملخص المكتوب بلغة مختارة يحتاج إلى نموذج لغوي."
 )
 TRANSLATE_MAX_CHARS = 2000  # a cited quote is a sentence or two; refuse to send whole articles
 SCROLL_TO_MARK_JS = "() => { window.newsAssistant && window.newsAssistant.revealCited(); }"

@@ -5,11 +5,13 @@ one planted article full of HTML (``<script>``, ``<img onerror>``) with the offl
 hashing embedder and no LLM, and returns the :class:`Assistant`. ``with_llm(assistant,
 url)`` is the same index served with an LLM at ``url`` (the fake OpenAI-compatible
 server); :class:`RoutedLLMServer` is that fake answering translation requests with
-:data:`TRANSLATION` and every other request with :data:`LLM_ANSWER`.
+:data:`TRANSLATION` and every other request (answers, summaries) with :data:`LLM_ANSWER`
+citing the passage of the prompt that holds Wang Yi's quote.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -56,7 +58,7 @@ def make_assistant(root: Path) -> Assistant:
 
 
 WANG_YI_QUOTE = "ستواصل “اتخاذ موقف مستقل وعادل” ودعوة الأطراف المعنية لبدء محادثات السلام"
-LLM_ANSWER = f"Wang Yi said China will keep an independent and fair position [1: «{WANG_YI_QUOTE}»]"
+LLM_ANSWER = "Wang Yi said China will keep an independent and fair position [{n}: «{quote}»]"
 TRANSLATION = (
     "will continue to “take an independent and fair position” and call on the parties"
     " concerned to start peace talks <b>[sic]</b>"
@@ -64,23 +66,34 @@ TRANSLATION = (
 TRANSLATE_PROMPT = "You translate one quoted sentence"
 
 
+_PASSAGE = re.compile(r"^\[(\d+)\] \(source:", re.M)
+
+
 class RoutedLLMServer(FakeLLMServer):
     """The fake OpenAI-compatible server, replying by what is asked: a translation request
-    (the ``translate_quote`` prompt) gets ``translation``, anything else ``answer``."""
+    (the ``translate_quote`` prompt) gets ``translation``; any other request gets
+    ``answer`` citing, as ``[n: «quote»]``, the prompt's passage ``n`` holding ``quote``."""
 
-    def __init__(self, answer: str = LLM_ANSWER, translation: str = TRANSLATION) -> None:
+    def __init__(
+        self, answer: str = LLM_ANSWER, translation: str = TRANSLATION, quote: str = WANG_YI_QUOTE
+    ) -> None:
         super().__init__([answer])
-        self.answer, self.translation = answer, translation
-        self._asked = threading.local()  # record() and next_reply() run in one handler thread
+        self.answer, self.translation, self.quote = answer, translation, quote
+        self._prompt = threading.local()  # record() and next_reply() run in one handler thread
 
     def record(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> None:
         super().record(path, body, headers)
         messages = body.get("messages", [])
-        self._asked.translate = any(TRANSLATE_PROMPT in str(m.get("content", "")) for m in messages)
+        self._prompt.text = "\n".join(str(m.get("content", "")) for m in messages)
 
     def next_reply(self) -> str:
         super().next_reply()
-        return self.translation if getattr(self._asked, "translate", False) else self.answer
+        prompt = getattr(self._prompt, "text", "")
+        if TRANSLATE_PROMPT in prompt:
+            return self.translation
+        at = prompt.find(self.quote)
+        numbers = [m.group(1) for m in _PASSAGE.finditer(prompt, 0, max(at, 0))]
+        return self.answer.format(n=numbers[-1] if numbers else 1, quote=self.quote)
 
 
 def with_llm(assistant: Assistant, base_url: str) -> Assistant:

@@ -140,7 +140,17 @@ def test_with_an_llm_the_summary_language_is_offered_and_passed_to_the_service(
     calls = summary_spy(online, monkeypatch)
     *_, (html,) = online.summarise_live([PHONE_CALL], None, "en")
     assert calls == [{"language": "en"}]
-    assert 'class="summary-result"' in html and 'lang="en"' in html
+    assert 'class="summary-result"' in html and 'lang="en"' in html and 'dir="ltr"' in html
+    assert set(re.findall(r'href="#cite=([^:"]+):', html)) == {PHONE_CALL}
+    assert len(TRANSLATE_LINK.findall(html)) == html.count('class="cite"')
+
+
+def test_an_arabic_summary_with_an_llm_reads_right_to_left_and_offers_translations(
+    online: WebHandlers,
+) -> None:
+    html = online.summarise([PHONE_CALL], None, "ar")
+    assert 'lang="ar"' in html and 'dir="rtl"' in html
+    assert TRANSLATE_LINK.findall(html) and "Translate to English" in html
 
 
 def test_with_an_llm_each_arabic_quote_of_an_answer_has_a_translate_action(

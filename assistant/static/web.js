@@ -42,10 +42,10 @@
     const href = link.getAttribute("href");
     const translate = href.startsWith("#translate=");
     const [source, start, end] = href.slice(href.indexOf("=") + 1).split(":");
-    // The card whose quote is translated counts as the active citation ("Back to the answer").
-    const card = translate ? link.parentElement && link.parentElement.querySelector("a.cite") : link;
+    // The card whose quote is translated is active too ("Back to the answer" returns to it).
+    const card = translate && link.parentElement && link.parentElement.querySelector("a.cite");
     document.querySelectorAll("a.cite-active").forEach((a) => a.classList.remove("cite-active"));
-    (card || link).classList.add("cite-active");
+    [card, link].forEach((a) => a && a.classList.add("cite-active"));
     requestSource(decodeURIComponent(source), start || "", end || "", translate ? TRANSLATE_BOX : BOX);
   });
 
