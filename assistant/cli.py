@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     sub.add_parser("chat", help="interactive questions in the terminal (follow-ups keep context)")
     sub.add_parser("settings", help="print the settings table")
+    from assistant.model_export import add_models_parser
+
+    add_models_parser(sub)
     return parser
 
 
@@ -177,7 +180,14 @@ COMMANDS = {
     "ask": cmd_ask,
     "summarize": cmd_summarize,
     "chat": cmd_chat,
+    "models": lambda args, settings: _models(args, settings),
 }
+
+
+def _models(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.model_export import cmd_models
+
+    return cmd_models(args, settings)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -88,6 +88,9 @@ class Assistant:
         settings = settings or Settings()
         index = open_index(settings)
         if index.is_empty() and auto_ingest:
+            from assistant.embedder_guard import refuse_if_built_by_another_embedder
+
+            refuse_if_built_by_another_embedder(index)
             ingest(settings, embedder=index.embedder, progress=progress)
             index = open_index(settings, embedder=index.embedder)
         return cls(settings, index, make_llm(settings))

@@ -39,7 +39,7 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict[str, 
     out = tmp_path_factory.mktemp("bench")
     cmd = [
         sys.executable, "-m", "eval.bench", "--sizes", "300", "--json", str(out / "bench.json"),
-        "--report", str(out / "report"), "--cold-runs", "1", "--queries", "8", "--no-app",
+        "--report", str(out / "report"), "--cold-runs", "1", "--queries", "8", "--no-app", "--e5-size", "0",
         "--work", str(out),
     ]  # fmt: skip
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
