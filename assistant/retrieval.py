@@ -128,6 +128,8 @@ class QueryAnalysis:
     untranslated: list[str] = field(default_factory=list)
     slot_weights: list[float] = field(default_factory=list)
     untranslated_weight: float = UNTRANSLATED_WEIGHT
+    name_slots: list[int] = field(default_factory=list)
+    absent_names: list[int] = field(default_factory=list)
     reply_language: str = ""
     dense_reads_words: bool = False
     _vector: tuple[str, Any] | None = field(default=None, repr=False, compare=False)
@@ -188,9 +190,14 @@ class QueryAnalysis:
         model reads it and ranks the passages, so a word missing from the hand-written
         lexicon is not counted as missing evidence (measured with ``python -m
         eval.calibrate``: counting it refused 17 of 18 answerable English questions on the
-        held-out articles)."""
+        held-out articles).
+
+        Also sets ``absent_names``: the name slots (:func:`name_slot_indices`) that no
+        indexed passage contains in any of their forms."""
         self.slot_weights = [max(idf(t) for t in slot) for slot in self.slots]
         self.dense_reads_words = dense_reads_words
+        unseen = idf("\x00unseen")
+        self.absent_names = [i for i in self.name_slots if all(idf(t) >= unseen for t in self.slots[i])]
         self.untranslated_weight = 0.0 if dense_reads_words else idf("\x00unseen")
 
 
@@ -224,6 +231,23 @@ def _english_slots(result: BridgeResult, speakers: list[Speaker], names: set[str
     return slots
 
 
+def name_slot_indices(result: BridgeResult, slots: list[frozenset[str]], names: set[str]) -> list[int]:
+    """Indices of the slots that translate a proper name of an English question: a
+    lexicon headword spelled with a capital ("Iran", "Brazil") or a transliteration. A name
+    has one sense, so when no article contains any of its Arabic forms the articles do not
+    mention it, whereas a common word absent from them ("fair" → عادل for a book fair) may
+    only be the lexicon's other sense."""
+    from assistant.bridge import bridge_query
+
+    found: list[int] = []
+    for phrase, label in result.matched:
+        if label in PASSED_THROUGH or not (label == "transliteration" or label[:1].isupper()):
+            continue
+        terms = frozenset(t for t in analyse(bridge_query(phrase, language="en").text) if _is_topic(t, names))
+        found += [i for i, slot in enumerate(slots) if slot == terms and i not in found]
+    return found
+
+
 def analyse_query(
     question: str,
     vocabulary: Collection[str] | Callable[[], Collection[str]] = frozenset(),
@@ -253,11 +277,12 @@ def analyse_query(
             result = bridge_query(question, words_, language=language)
         arabic_text = " ".join([translation, result.text]).strip()
         slots = _english_slots(result, speakers, names)
+        name_slots = name_slot_indices(result, slots, names)
         untranslated = [w for w in result.unmatched if w.lower() not in ENGLISH_QUESTION_WORDS]
         bridged = list(result.arabic_terms)
     else:
         arabic_text = " ".join([question, translation]).strip()
-        slots, untranslated, bridged = [], [], []
+        slots, untranslated, bridged, name_slots = [], [], [], []
     terms = list(dict.fromkeys(analyse(arabic_text)))  # each term once: variants must not outvote
     if language != "en":
         slots = _arabic_slots(terms, names)
@@ -271,6 +296,7 @@ def analyse_query(
         bridged=bridged,
         slots=slots,
         untranslated=untranslated,
+        name_slots=name_slots,
         reply_language=reply_language or language,
     )
 
