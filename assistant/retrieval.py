@@ -103,6 +103,12 @@ ENGLISH_QUESTION_WORDS = {
     "report", "reports", "article", "articles",
 }  # fmt: skip
 PASSED_THROUGH = ("arabic", "number")  # bridge labels of tokens kept as they are
+# Capitalised in English but not names: an article may give a date in figures only.
+CALENDAR_WORDS = frozenset({
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+})  # fmt: skip
 UNTRANSLATED_WEIGHT = 1.0
 SPEAKER_SLOT_WEIGHT = 1.5
 
@@ -236,12 +242,15 @@ def name_slot_indices(result: BridgeResult, slots: list[frozenset[str]], names: 
     lexicon headword spelled with a capital ("Iran", "Brazil") or a transliteration. A name
     has one sense, so when no article contains any of its Arabic forms the articles do not
     mention it, whereas a common word absent from them ("fair" → عادل for a book fair) may
-    only be the lexicon's other sense."""
+    only be the lexicon's other sense. Months and weekdays are not names (an article may
+    date an event in figures only)."""
     from assistant.bridge import bridge_query
 
     found: list[int] = []
     for phrase, label in result.matched:
         if label in PASSED_THROUGH or not (label == "transliteration" or label[:1].isupper()):
+            continue
+        if set(phrase.lower().split()) & CALENDAR_WORDS:
             continue
         terms = frozenset(t for t in analyse(bridge_query(phrase, language="en").text) if _is_topic(t, names))
         found += [i for i, slot in enumerate(slots) if slot == terms and i not in found]

@@ -400,3 +400,11 @@ def test_a_name_no_article_contains_is_absent_and_a_common_word_never_is() -> No
 
 def test_an_arabic_question_has_no_name_slots() -> None:
     assert analyse_query("ماذا قال وانغ يي عن البرازيل؟").name_slots == []
+
+
+def test_a_month_is_not_a_name_an_article_must_contain() -> None:
+    analysis = analyse_query("What did Lavrov say during his visit to China in April 2024?")
+    analysis.weigh_slots(unseen_idf(set()), dense_reads_words=True)
+    months = [i for i in analysis.absent_names if analysis.slots[i] & set(analyse("أبريل نيسان"))]
+    assert months == []
+    assert analysis.absent_names != []  # China, unseen by this IDF, still is a name
