@@ -134,7 +134,7 @@ class QueryAnalysis:
     untranslated: list[str] = field(default_factory=list)
     slot_weights: list[float] = field(default_factory=list)
     untranslated_weight: float = UNTRANSLATED_WEIGHT
-    name_slots: list[int] = field(default_factory=list)
+    name_slots: dict[int, str] = field(default_factory=dict)
     absent_names: list[int] = field(default_factory=list)
     reply_language: str = ""
     dense_reads_words: bool = False
@@ -237,8 +237,10 @@ def _english_slots(result: BridgeResult, speakers: list[Speaker], names: set[str
     return slots
 
 
-def name_slot_indices(result: BridgeResult, slots: list[frozenset[str]], names: set[str]) -> list[int]:
-    """Indices of the slots that translate a proper name of an English question: a
+def name_slot_indices(
+    result: BridgeResult, slots: list[frozenset[str]], names: set[str]
+) -> dict[int, str]:
+    """Index → English phrase of the slots that translate a proper name of an English question: a
     lexicon headword spelled with a capital ("Iran", "Brazil") or a transliteration. A name
     has one sense, so when no article contains any of its Arabic forms the articles do not
     mention it, whereas a common word absent from them ("fair" → عادل for a book fair) may
@@ -246,14 +248,14 @@ def name_slot_indices(result: BridgeResult, slots: list[frozenset[str]], names: 
     date an event in figures only)."""
     from assistant.bridge import bridge_query
 
-    found: list[int] = []
+    found: dict[int, str] = {}
     for phrase, label in result.matched:
         if label in PASSED_THROUGH or not (label == "transliteration" or label[:1].isupper()):
             continue
         if set(phrase.lower().split()) & CALENDAR_WORDS:
             continue
         terms = frozenset(t for t in analyse(bridge_query(phrase, language="en").text) if _is_topic(t, names))
-        found += [i for i, slot in enumerate(slots) if slot == terms and i not in found]
+        found.update({i: phrase for i, slot in enumerate(slots) if slot == terms and i not in found})
     return found
 
 
@@ -291,7 +293,7 @@ def analyse_query(
         bridged = list(result.arabic_terms)
     else:
         arabic_text = " ".join([question, translation]).strip()
-        slots, untranslated, bridged, name_slots = [], [], [], []
+        slots, untranslated, bridged, name_slots = [], [], [], {}
     terms = list(dict.fromkeys(analyse(arabic_text)))  # each term once: variants must not outvote
     if language != "en":
         slots = _arabic_slots(terms, names)
@@ -454,7 +456,23 @@ def retrieve(
     )
     if index.lexical is not None:
         analysis.weigh_slots(index.lexical.idf, reads_words(index.embedder.id))
+    if analysis.absent_names:
+        vocabulary = bridge_vocabulary(index)
+        analysis.absent_names = [
+            i for i in analysis.absent_names if not spelled_otherwise(analysis.name_slots[i], vocabulary)
+        ]
     return analysis, search(index, analysis, k)
+
+
+def spelled_otherwise(name: str, vocabulary: Collection[str]) -> bool:
+    """True when every word of an English ``name`` matches a word of the index by
+    transliteration (consonant skeleton, as the bridge matches names it lacks): the articles
+    may spell it otherwise than the lexicon, so it is not counted as absent."""
+    from assistant.bridge import SkeletonIndex, match_transliteration
+
+    if not isinstance(vocabulary, SkeletonIndex) or not name.split():
+        return False
+    return all(match_transliteration(word, vocabulary) for word in name.split())
 
 
 def reads_words(embedder_id: str) -> bool:
