@@ -1,9 +1,16 @@
-"""The on-disk index as one object: embedder, Chroma collection, BM25 index, manifest, lock.
+"""The index as one object: embedder, Chroma collection, BM25 index, manifest, writer guard.
 
-Paths: ``store_dir/chroma`` (embedded Chroma), ``store_dir/<collection>.manifest.json``
+Embedded Chroma (the default): ``store_dir/chroma`` (Chroma), ``store_dir/<collection>.manifest.json``
 (what was ingested: content hash and chunk ids per file), ``store_dir/<collection>.bm25``
-(lexical index), ``store_dir/ingest.lock``. The collection name includes the embedder
-id, so switching embedders builds a separate index instead of mixing vectors.
+(lexical index), ``store_dir/ingest.lock`` (the writer lock). The collection name includes
+the embedder id, so switching embedders builds a separate index instead of mixing vectors.
+
+With a Chroma server (``ASSISTANT_CHROMA_HOST``) the server is the store of record: the
+manifest and a version stamp live in the collection ``<collection>.meta`` beside the chunks
+(:mod:`vectorstore.chroma_meta`), the writer lock is a lease there (:mod:`assistant.lease`),
+and ``store_dir`` only caches the BM25 index, built from the server's chunks on first use and
+rebuilt when the stamp says the index changed (:meth:`Index.sync`), so every instance ranks
+alike.
 
 Reading (asking) never takes the lock; writing (ingest) always does.
 """
@@ -25,6 +32,7 @@ from assistant.errors import UserError
 from assistant.settings import Settings
 from assistant.tokens import get_token_counter
 from vectorstore import lexical
+from vectorstore.chroma_meta import ChromaMeta, Stamp, open_meta
 from vectorstore.chroma_store import ChromaStore, collection_name, make_client, open_store
 from vectorstore.embedders import Embedder, make_embedder
 
@@ -36,7 +44,7 @@ MANIFEST_SCHEMA = 1
 class Manifest:
     """Per-file record of what the index holds: ``{source: {hash, chunk_ids, title, ...}}``."""
 
-    path: Path
+    path: Path | None
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
@@ -52,6 +60,7 @@ class Manifest:
 
     def save(self) -> None:
         """Write atomically: temp file, fsync, rename."""
+        assert self.path is not None
         tmp = self.path.with_suffix(".tmp")
         payload = json.dumps({"schema": MANIFEST_SCHEMA, "files": self.files}, ensure_ascii=False)
         with open(tmp, "w", encoding="utf-8") as handle:
@@ -64,10 +73,59 @@ class Manifest:
         """Every chunk id the manifest expects in the store."""
         return {i for entry in self.files.values() for i in entry["chunk_ids"]}
 
+    def saved_files(self) -> dict[str, dict[str, Any]]:
+        """The entries as stored now (read back, not this object's copy)."""
+        assert self.path is not None
+        return type(self).load(self.path).files
+
+
+class ChromaManifest(Manifest):
+    """The manifest kept on a Chroma server (one record per file, see :mod:`vectorstore.chroma_meta`).
+
+    ``save()`` writes only the entries that changed since the last save and deletes the
+    removed ones, so recording a group of 200 files costs one upsert, not the whole manifest.
+    """
+
+    def __init__(self, meta: ChromaMeta, files: dict[str, dict[str, Any]]) -> None:
+        super().__init__(path=None, files=files)
+        self.meta = meta
+        self._saved = {source: json.dumps(entry, sort_keys=True) for source, entry in files.items()}
+
+    @classmethod
+    def read(cls, meta: ChromaMeta) -> ChromaManifest:
+        """The manifest as the server holds it now."""
+        return cls(meta, meta.files())
+
+    def save(self) -> None:
+        """Write the changed entries, then delete the removed ones."""
+        now = {source: json.dumps(entry, sort_keys=True) for source, entry in self.files.items()}
+        changed = {s: self.files[s] for s, dumped in now.items() if self._saved.get(s) != dumped}
+        removed = [s for s in self._saved if s not in now]
+        if changed:
+            self.meta.write_files(changed)
+        if removed:
+            self.meta.delete_files(removed)
+        self._saved = now
+
+    def saved_files(self) -> dict[str, dict[str, Any]]:
+        return self.meta.files()
+
+
+class WriterGuard:
+    """What an ingest checks before each write; the embedded store's file lock cannot be
+    lost while held (a Chroma server's lease can: :class:`assistant.lease.ChromaLease`)."""
+
+    def ensure(self) -> None:
+        """Nothing to check."""
+
 
 @dataclass
 class Index:
-    """Everything needed to search: the embedder, the store, the lexical index, the manifest."""
+    """Everything needed to search: the embedder, the store, the lexical index, the manifest.
+
+    ``meta`` and ``stamp`` are set with a Chroma server only: the meta collection, and the
+    version of the index this object's manifest and BM25 index reflect.
+    """
 
     settings: Settings
     embedder: Embedder
@@ -76,6 +134,10 @@ class Index:
     store: ChromaStore | None
     lexical: lexical.LexicalIndex | None
     manifest: Manifest
+    meta: ChromaMeta | None = None
+    stamp: Stamp | None = None
+    synced: bool = False
+    guard: Any = field(default_factory=WriterGuard)  # set by ingest to its writer guard
 
     @property
     def lexical_dir(self) -> Path:
@@ -92,16 +154,53 @@ class Index:
         return self.store is None or self.store.count() == 0
 
     def refresh_lexical(self) -> None:
-        """Load the saved BM25 index; rebuild it in memory from Chroma if it is stale."""
-        loaded = lexical.load(self.lexical_dir)
+        """Load the saved BM25 index; rebuild it from Chroma if it is stale.
+
+        With a Chroma server the rebuilt index is saved as this instance's cache (built
+        from the manifest's chunks, in id order, so every instance builds the same index).
+        """
         expected = lexical.fingerprint(self.manifest.all_ids())
+        if self.lexical is not None and self.lexical.fingerprint == expected:
+            return  # the stamp moved but the chunks did not (or this instance wrote them)
+        loaded = lexical.load(self.lexical_dir)
         if loaded is not None and loaded.fingerprint == expected:
             self.lexical = loaded
+        elif self.store is not None and self.meta is not None:
+            log.info("building the BM25 index from the Chroma server's chunks")
+            self.lexical = lexical.build(self.store.get_many(sorted(self.manifest.all_ids())))
+            lexical.save_cache(self.lexical, self.lexical_dir)
         elif self.store is not None and self.store.count():
             log.warning("BM25 index missing or stale; rebuilding it from Chroma in memory")
             self.lexical = lexical.build(self.store.all_chunks())
         else:
             self.lexical = loaded
+
+    def sync(self) -> bool:
+        """With a Chroma server, follow other instances' ingests; True when anything changed.
+
+        One small read of the version stamp (~4 ms) per call; when it moved, the manifest is
+        read again and the BM25 index reloaded or rebuilt. Embedded: nothing to do.
+        """
+        if not self.settings.chroma_host:
+            return False
+        if self.meta is None:  # opened before the first ingest anywhere
+            self.meta = open_meta(self.client, self.name, create=False)
+            if self.meta is None:
+                return False
+        stamp = self.meta.stamp()
+        if self.synced and stamp == self.stamp:
+            return False
+        if self.store is None:
+            tokens = get_token_counter(self.settings).id
+            self.store = open_store(
+                self.client, self.name, self.embedder.id, self.embedder.dim, create=False, tokens=tokens
+            )
+        self.manifest = ChromaManifest.read(self.meta)
+        if self.store is not None:
+            self.store.articles = self.manifest.files
+            self.refresh_lexical()
+        self.stamp, self.synced = stamp, True
+        return True
 
 
 def index_name(settings: Settings, embedder: Embedder) -> str:
@@ -115,15 +214,41 @@ def open_index(settings: Settings, embedder: Embedder | None = None, create: boo
     client = make_client(settings)
     name = index_name(settings, embedder)
     tokens = get_token_counter(settings).id  # chunks split by another counter differ
+    if settings.chroma_host:
+        return _open_server_index(settings, embedder, client, name, create, tokens)
     store = open_store(client, name, embedder.id, embedder.dim, create=create, tokens=tokens)
-    if not settings.chroma_host:
-        settings.store_dir.mkdir(parents=True, exist_ok=True)
+    settings.store_dir.mkdir(parents=True, exist_ok=True)
     manifest = Manifest.load(settings.store_dir / f"{name}.manifest.json")
     if store is not None:
         store.articles = manifest.files  # the same dict ingest updates
     index = Index(settings, embedder, client, name, store, None, manifest)
     if store is not None and not create:
         index.refresh_lexical()
+    return index
+
+
+def _open_server_index(
+    settings: Settings, embedder: Embedder, client: Any, name: str, create: bool, tokens: str
+) -> Index:
+    """The index on a Chroma server: chunks, and manifest and stamp from its meta collection.
+
+    The meta collection is checked first, so a store written by another version is refused
+    before anything is read or written. Reading, the stamp is taken *before* the manifest:
+    an ingest finishing in between then only makes the next :meth:`Index.sync` read again.
+    """
+    meta = open_meta(client, name, create=create)
+    store = open_store(client, name, embedder.id, embedder.dim, create=create, tokens=tokens)
+    settings.store_dir.mkdir(parents=True, exist_ok=True)
+    empty = Manifest(path=None)
+    index = Index(settings, embedder, client, name, store, None, empty, meta=meta)
+    if meta is None:
+        return index
+    if create:
+        index.manifest = ChromaManifest.read(meta)
+        if store is not None:
+            store.articles = index.manifest.files
+    else:
+        index.sync()
     return index
 
 

@@ -1,6 +1,6 @@
 """Incremental, idempotent, crash-safe ingestion of a folder of articles.
 
-Per run, under the single-writer lock:
+Per run, under the single-writer lock (with a Chroma server: the lease, :mod:`assistant.lease`):
 
 1. compare the folder with the manifest (content hashes) and the manifest with what
    Chroma really holds, so a run killed mid-way is detected and repaired;
@@ -17,16 +17,19 @@ one-line reason and the rest goes on; a previously indexed version of it is kept
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import hashlib
 import logging
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.documents import list_article_files
-from assistant.errors import StoreMismatchError
-from assistant.index import Index, index_name, open_index, writer_lock
+from assistant.errors import BackendError, StoreMismatchError, UserError
+from assistant.index import Index, WriterGuard, index_name, open_index, writer_lock
 from assistant.ingest_prepare import (
     Prepared,
     PrepareWorker,
@@ -35,9 +38,11 @@ from assistant.ingest_prepare import (
     embed,
     prepare,
 )
+from assistant.lease import ChromaLease, LeaseLost, chroma_lease
 from assistant.settings import Settings
 from vectorstore import lexical
-from vectorstore.chroma_store import drop_collection, make_client
+from vectorstore.chroma_meta import open_meta
+from vectorstore.chroma_store import drop_collection, make_client, server_answers
 from vectorstore.embedders import Embedder, HashingEmbedder, make_embedder
 
 log = logging.getLogger(__name__)
@@ -48,6 +53,7 @@ FIRST_GROUP_FILES = 20
 # From this many files to (re)ingest, preparation runs in a worker process: starting one
 # costs ~1 s, which a few hundred files repay.
 PROCESS_MIN_FILES = 2 * GROUP_FILES
+_FILES = (".manifest.json", ".manifest.tmp", ".bm25", ".bm25.old")  # an index's local files
 
 
 @dataclass
@@ -223,6 +229,7 @@ def _write_group(index: Index, prepared: Prepared, report: IngestReport, stored:
     chunks Chroma lacks.
     """
     assert index.store is not None
+    index.guard.ensure()
     if prepared.vectors is None:
         embed(prepared, index.embedder)
     for stage, seconds in prepared.timings.items():
@@ -265,28 +272,82 @@ def _save_lexical(index: Index, report: IngestReport, builder: lexical.LexicalBu
 
 
 def _open_for_writing(settings: Settings, embedder: Embedder, rebuild: bool, report: IngestReport) -> Index:
-    """Open (creating) the index; drop it first on ``rebuild`` or when its schema is stale."""
+    """Open (creating) the index; drop it first on ``rebuild`` or when its schema is stale.
+
+    On a Chroma server a stale schema is refused unless ``rebuild`` is asked for: other
+    instances (perhaps of another version) share that index.
+    """
     if rebuild:
         _drop(settings, embedder)
     try:
         return open_index(settings, embedder, create=True)
     except StoreMismatchError as exc:
+        if settings.chroma_host:
+            raise
         report.notes.append(f"{exc}: rebuilding it")
         _drop(settings, embedder)
         return open_index(settings, embedder, create=True)
 
 
 def _drop(settings: Settings, embedder: Embedder) -> None:
+    """Delete the index: the chunk collection, the server's manifest (not the lease claims,
+    one of which is ours) and the local files."""
     name = index_name(settings, embedder)
-    drop_collection(make_client(settings), name)
-    for suffix in (".manifest.json", ".bm25", ".bm25.old", ".bm25.tmp"):
-        path = settings.store_dir / f"{name}{suffix}"
+    client = make_client(settings)
+    drop_collection(client, name)
+    meta = open_meta(client, name, create=False) if settings.chroma_host else None
+    if meta is not None:
+        meta.delete_files(list(meta.files()))
+    bm25_tmp = list(settings.store_dir.glob(f"{glob.escape(name)}.bm25.tmp*"))
+    for path in [settings.store_dir / f"{name}{suffix}" for suffix in _FILES] + bm25_tmp:
         if path.is_dir():
-            import shutil
-
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _writer(settings: Settings, embedder: Embedder, wait_s: float) -> Iterator[WriterGuard | ChromaLease]:
+    """The single-writer guard: the file lock of ``store_dir``, or with a Chroma server the
+    lease on the server (:mod:`assistant.lease`), which every machine sees."""
+    if not settings.chroma_host:
+        with writer_lock(settings.store_dir, wait_s):
+            yield WriterGuard()
+        return
+    meta = open_meta(make_client(settings), index_name(settings, embedder), create=True)
+    assert meta is not None
+    with chroma_lease(meta, settings.lease_seconds, wait_s) as lease:
+        yield lease
+
+
+@contextlib.contextmanager
+def _server_faults(settings: Settings) -> Iterator[None]:
+    """Turn a Chroma server that stops answering mid-ingest into a one-line BackendError.
+
+    Nothing is lost: chunks enter the manifest only after the server holds them, so the next
+    ingest repairs and completes the work. Any error while the server still answers (a bug,
+    or a user error such as a busy lease) passes unchanged; so does every error without a
+    server. A lease lost because the server went away is reported as the server's fault.
+    """
+    try:
+        yield
+    except UserError as exc:
+        if not isinstance(exc, LeaseLost) or server_answers(settings):
+            raise
+        raise _server_gone(settings, exc) from exc
+    except Exception as exc:
+        if not settings.chroma_host or server_answers(settings):
+            raise
+        raise _server_gone(settings, exc) from exc
+
+
+def _server_gone(settings: Settings, exc: Exception) -> BackendError:
+    """The one-line message for a Chroma server that went away during an ingest."""
+    return BackendError(
+        f"Chroma server at {settings.chroma_host}:{settings.chroma_port} stopped answering during "
+        f"ingest ({type(exc).__name__}); what was written is kept, and running `ingest` again "
+        "once the server is back completes the work"
+    )
 
 
 def ingest(
@@ -296,26 +357,47 @@ def ingest(
     rebuild: bool = False,
     progress: Progress | None = None,
     wait_s: float = 0.0,
+    only_if_empty: bool = False,
 ) -> IngestReport:
-    """Bring the index in line with ``data_dir`` (default ``settings.data_dir``); see module doc."""
+    """Bring the index in line with ``data_dir`` (default ``settings.data_dir``); see module doc.
+
+    ``only_if_empty`` (an app's first start) leaves an index that another instance filled
+    while this one waited for the writer guard as it is, instead of replacing its articles.
+    """
     started = time.perf_counter()
     report = IngestReport()
     files = list_article_files(data_dir or settings.data_dir)
     embedder = embedder or make_embedder(settings)
-    with writer_lock(settings.store_dir, wait_s):
+    with _server_faults(settings), _writer(settings, embedder, wait_s) as guard:
         index = _open_for_writing(settings, embedder, rebuild, report)
-        assert index.store is not None
-        todo, to_remove, stored = _plan(index, files, report)
-        for source in sorted(to_remove):
-            index.store.delete(index.store.get_source_ids(source))
-            if index.manifest.files.pop(source, None) is not None:
-                report.removed.append(source)
-        index.manifest.save()
-        changed = bool(todo or to_remove or report.repaired)
-        builder = _store_groups(
-            index, todo, report, stored, lexical.LexicalBuilder() if changed else None, progress
-        )
-        _save_lexical(index, report, builder)
-        report.chunks = index.store.count()
+        index.guard = guard
+        chunks = index.store.count() if only_if_empty and index.store is not None else 0
+        if chunks:
+            report.notes.append("another instance filled the index meanwhile; it was left as it is")
+            report.chunks = chunks
+        else:
+            _update(index, files, report, progress)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _update(index: Index, files: list[Path], report: IngestReport, progress: Progress | None) -> None:
+    """The ingest proper, under the writer guard (see module doc). With a Chroma server the
+    version stamp advances before the first change and after the last, so other instances
+    reload their manifest and BM25 index."""
+    assert index.store is not None
+    todo, to_remove, stored = _plan(index, files, report)
+    changed = bool(todo or to_remove or report.repaired)
+    if changed and index.meta is not None:
+        index.meta.advance_stamp("ingesting")
+    for source in sorted(to_remove):
+        index.guard.ensure()
+        index.store.delete(index.store.get_source_ids(source))
+        if index.manifest.files.pop(source, None) is not None:
+            report.removed.append(source)
+    index.manifest.save()
+    builder = _store_groups(index, todo, report, stored, lexical.LexicalBuilder() if changed else None, progress)
+    _save_lexical(index, report, builder)
+    if index.meta is not None and (changed or index.meta.stamp() is None):
+        index.stamp, index.synced = index.meta.advance_stamp(index.lexical.fingerprint if index.lexical else ""), True
+    report.chunks = index.store.count()

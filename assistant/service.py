@@ -91,7 +91,11 @@ class Assistant:
             from assistant.embedder_guard import refuse_if_built_by_another_embedder
 
             refuse_if_built_by_another_embedder(index)
-            ingest(settings, embedder=index.embedder, progress=progress)
+            # With a Chroma server another instance may be filling the index right now: wait
+            # for it rather than fail to start, and then leave what it ingested alone.
+            served = bool(settings.chroma_host)
+            wait_s = 20 * settings.lease_seconds if served else 0.0
+            ingest(settings, embedder=index.embedder, progress=progress, wait_s=wait_s, only_if_empty=served)
             index = open_index(settings, embedder=index.embedder)
         return cls(settings, index, make_llm(settings))
 
@@ -105,11 +109,17 @@ class Assistant:
     def _names(self) -> dict[str, list[str]]:
         return {s: e.get("names", []) for s, e in self.index.manifest.files.items()}
 
+    def _sync(self) -> None:
+        """With a Chroma server, pick up what other instances ingested (one small read)."""
+        with self._store_errors(), self._lock:
+            self.index.sync()
+
     def _retrieve(
         self, text: str, language: str | None = None, reply_language: str | None = None
     ) -> tuple[QueryAnalysis, list[Retrieved]]:
         """The question's one :class:`QueryAnalysis` and its passages. ``language`` is the
         already detected language of ``text``; ``reply_language`` that of the user's words."""
+        self._sync()
         with self._store_errors():
             if self.index.is_empty():
                 raise UserError("The index is empty: run `python -m assistant ingest` first.")
@@ -267,6 +277,7 @@ class Assistant:
             )
         detected = detect_language(question or topic or "") if (question or topic) else "en"
         language = language or detected
+        self._sync()
         known = set(self.index.manifest.files)
         unknown = [s for s in sources or [] if s not in known]
         if unknown:
@@ -348,6 +359,7 @@ class Assistant:
 
     def articles(self) -> list[dict[str, Any]]:
         """The indexed articles: source, title, date, language, characters, chunk count."""
+        self._sync()
         rows = []
         for source, entry in sorted(self.index.manifest.files.items()):
             rows.append(

@@ -27,13 +27,32 @@ class Settings(BaseSettings):
     )
     store_dir: Path = Field(
         PROJECT_ROOT / "store",
-        description="Where the index lives: Chroma files, BM25 index, manifest, lock. Not in git.",
+        description=(
+            "Where the index lives: Chroma files, BM25 index, manifest, lock "
+            "(with a Chroma server: only the BM25 cache). Not in git."
+        ),
     )
     chroma_host: str | None = Field(
         None,
         description="Host of a Chroma server (`chroma run`); unset = embedded Chroma in store_dir.",
     )
     chroma_port: int = Field(8000, description="Port of the Chroma server when chroma_host is set.")
+    chroma_timeout_s: float = Field(
+        120.0,
+        gt=0,
+        description=(
+            "Longest wait for one request to the Chroma server (a 5,000-chunk upsert fits); a "
+            "server that stops answering is reported after at most this long."
+        ),
+    )
+    lease_seconds: float = Field(
+        30.0,
+        ge=2,
+        description=(
+            "With a Chroma server: lifetime of an ingest's writer lease, renewed every third of it; "
+            "after a crash the next ingest can start once it expires."
+        ),
+    )
     collection: str = Field(
         "articles",
         description="Base name of the Chroma collection; the embedder's id is appended to it.",

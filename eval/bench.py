@@ -22,7 +22,9 @@ importing chromadb + bm25s), nested under ``e5`` in the first row.
 
 Everything runs offline: hashing embedder (but for the e5 part), no LLM, no downloads. ``--chroma-server`` runs
 the sizes of ``--server-sizes`` again against a real ``chroma run`` server and nests those
-results under ``chroma_server`` in the row of that size. Output: ``OUT.json`` (a list, one
+results under ``chroma_server`` in the row of that size, with ``reader_*``: a second app
+instance with an empty local folder (first open with its BM25 build from the server, the
+per-question stamp check, its query latency). Output: ``OUT.json`` (a list, one
 object per size), and with ``--report DIR``, ``DIR/OUT.md`` and ``DIR/OUT.png``
 (:mod:`eval.bench_report`). Numbers only: targets are checked in the report, never asserted.
 """
@@ -295,6 +297,8 @@ def run_size(
         address = stack.enter_context(chroma_server(work / "chroma-server")) if server else None
         env = bench_env(work / "store", data, address)
         ours = measure_side("ours", env, work, query_file)
+        if server:  # instance B: same server, empty local folder
+            ours.update(measure_side("reader", bench_env(work / "store-b", data, address), work, query_file))
         ours.update(cold_asks(env, queries, args.cold_runs))
         ours.update(page_ready(env, not args.no_app))
         theirs = None

@@ -5,7 +5,8 @@ per corpus size (so its peak RSS belongs to that size alone). Settings come from
 ``ASSISTANT_*`` variables the parent sets (store, data folder, hashing embedder, no
 downloads, no LLM, optionally a Chroma server), exactly as the CLI would read them.
 ``python -m eval.bench_measure langchain ...`` does the same for the LangChain baseline
-(:mod:`eval.bench_langchain`).
+(:mod:`eval.bench_langchain`). ``python -m eval.bench_measure reader ...`` is a second app
+instance on the same Chroma server with an empty local folder (``--chroma-server`` only).
 
 Shared helpers (peak RSS, percentiles, file hit@k, the query set) live here too, so the
 two sides are timed and scored by the same code. This module times and scores; it does
@@ -231,6 +232,57 @@ def measure_ours(queries: Sequence[Query]) -> dict[str, Any]:
     return result
 
 
+def measure_reader(queries: Sequence[Query]) -> dict[str, Any]:
+    """A second app instance on a Chroma server that ``ours`` filled, with an empty local
+    folder: its first open (manifest read from the server, BM25 built from the server's
+    chunks and cached), that build's parts, a cached reopen, the per-question stamp check,
+    and its retrieval and ``ask`` latency (each ``ask`` checks the stamp)."""
+    from assistant.index import open_index
+    from assistant.retrieval import retrieve
+    from assistant.service import Assistant
+    from assistant.settings import Settings
+    from vectorstore import lexical
+
+    settings = Settings()
+    started = time.perf_counter()
+    index = open_index(settings)
+    result: dict[str, Any] = {"reader_first_open_s": round(time.perf_counter() - started, 3)}
+    assert index.store is not None and index.meta is not None, "the reader needs a Chroma server"
+    result["reader_chunks"] = len(index.manifest.all_ids())
+    started = time.perf_counter()
+    index.meta.files()
+    result["reader_manifest_read_s"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    chunks = list(index.store.get_many(sorted(index.manifest.all_ids())))
+    result["reader_chunk_fetch_s"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    lexical.build(chunks)
+    result["reader_bm25_build_s"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    open_index(settings)
+    result["reader_cached_open_s"] = round(time.perf_counter() - started, 3)
+    checks = []
+    for _ in range(200):
+        started = time.perf_counter()
+        index.sync()
+        checks.append((time.perf_counter() - started) * 1000)
+    result.update(latency_stats(checks, "reader_stamp_check"))
+
+    def search(question: str) -> list[str]:
+        return [r.chunk.source for r in retrieve(index, question, settings.top_k)[1]]
+
+    stats, ranked = timed_queries(queries, search, "reader_retrieval")
+    result.update(stats)
+    result.update(quality(ranked, queries, "reader_hit3"))
+    assistant = Assistant(settings, index, None)
+    ask_stats, _ = timed_queries(
+        queries, lambda q: [r.chunk.source for r in assistant.ask(q).retrieved], "reader_ask"
+    )
+    result.update(ask_stats)
+    result["reader_peak_rss_mb"] = round(peak_rss_mb(), 1)
+    return result
+
+
 def _round(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(value, digits)
 
@@ -238,7 +290,7 @@ def _round(value: float | None, digits: int = 3) -> float | None:
 def main(argv: list[str] | None = None) -> int:
     """Subprocess entry point: measure one side for the current settings, write JSON."""
     parser = argparse.ArgumentParser(prog="python -m eval.bench_measure")
-    parser.add_argument("side", choices=["ours", "langchain"])
+    parser.add_argument("side", choices=["ours", "reader", "langchain"])
     parser.add_argument("--queries", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--persist", type=Path, help="LangChain's Chroma folder (embedded mode)")
@@ -248,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     queries = load_queries(args.queries)
     if args.side == "ours":
         result = measure_ours(queries)
+    elif args.side == "reader":
+        result = measure_reader(queries)
     else:
         from eval.bench_langchain import measure_langchain
 

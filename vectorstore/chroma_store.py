@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.errors import BackendError, StoreMismatchError
+from assistant.errors import BackendError, StoreMismatchError, UserError
 from assistant.models import Chunk
 from assistant.settings import Settings
 
@@ -41,7 +41,7 @@ HNSW_SYNC_THRESHOLD = 100
 CHUNK_KEYS = ("source", "start", "end", "position")  # stored per chunk, beside TEXT_KEY
 _MAX_BATCH = 5000
 SERVER_CONNECT_TIMEOUT_S = 5.0
-SERVER_REQUEST_TIMEOUT_S = 120.0  # one request of a server client (a 5000-chunk upsert fits)
+SERVER_MAJOR = "1"  # the Chroma API major version this client speaks (chromadb 1.5's server says 1.0.0)
 
 
 def collection_name(base: str, embedder_id: str) -> str:
@@ -51,27 +51,40 @@ def collection_name(base: str, embedder_id: str) -> str:
 
 
 def make_client(settings: Settings) -> Any:
-    """Embedded or server Chroma client per settings; a clear error if the server is down."""
+    """Embedded or server Chroma client per settings; a clear error if the server is down
+    or speaks another major version of Chroma's API."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    if settings.chroma_host:
-        try:
-            _probe_server(settings.chroma_host, settings.chroma_port)
-            client = chromadb.HttpClient(
-                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
-            )
-            client.heartbeat()
-            _bound_requests(client)
-            return client
-        except Exception as exc:  # noqa: BLE001 - any connection failure is a user-level message
-            raise BackendError(
-                f"Chroma server at {settings.chroma_host}:{settings.chroma_port} is not answering "
-                f"({type(exc).__name__}); start it with `chroma run` or unset ASSISTANT_CHROMA_HOST"
-            ) from None
-    settings.store_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.store_dir / "chroma"), settings=chroma_settings)
+    if not settings.chroma_host:
+        settings.store_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.store_dir / "chroma"), settings=chroma_settings)
+    where = f"Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+    try:
+        _probe_server(settings.chroma_host, settings.chroma_port)
+        client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        client.heartbeat()
+        _bound_requests(client, settings.chroma_timeout_s)
+        version = str(client.get_version())
+    except UserError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any connection failure is a user-level message
+        raise BackendError(
+            f"{where} is not answering ({type(exc).__name__}); start it with `chroma run` "
+            "or unset ASSISTANT_CHROMA_HOST"
+        ) from None
+    if version.split(".")[0] != SERVER_MAJOR:
+        raise BackendError(_version_message(where, version))
+    return client
+
+
+def _version_message(where: str, version: str) -> str:
+    """The refusal of a server whose Chroma major version this client cannot talk to."""
+    return (
+        f"{where} runs Chroma API version {version}; this assistant needs a {SERVER_MAJOR}.x server "
+        "(run `chroma run` from the same Python environment as the assistant)"
+    )
 
 
 def _probe_server(host: str, port: int) -> None:
@@ -79,22 +92,39 @@ def _probe_server(host: str, port: int) -> None:
 
     Chroma's own HTTP client has no timeout at all (``httpx.Client(timeout=None)``), and its
     constructor already talks to the server: a server that accepts connections but never
-    answers would hang it forever.
+    answers would hang it forever. A server without the v2 API (Chroma before 0.6) that
+    answers the v1 version request is refused as too old, with its version.
     """
     import httpx
     from chromadb.api.fastapi import FastAPI
 
-    url = FastAPI.resolve_url(chroma_server_host=host, chroma_server_http_port=port, default_api_path="/api/v2")
-    httpx.get(f"{url}/heartbeat", timeout=SERVER_CONNECT_TIMEOUT_S).raise_for_status()
+    url = FastAPI.resolve_url(chroma_server_host=host, chroma_server_http_port=port, default_api_path="").rstrip("/")
+    response = httpx.get(f"{url}/api/v2/heartbeat", timeout=SERVER_CONNECT_TIMEOUT_S)
+    if response.status_code == 404:
+        old = httpx.get(f"{url}/api/v1/version", timeout=SERVER_CONNECT_TIMEOUT_S)
+        if old.status_code == 200:
+            raise BackendError(_version_message(f"Chroma server at {host}:{port}", old.json()))
+    response.raise_for_status()
 
 
-def _bound_requests(client: Any) -> None:
+def server_answers(settings: Settings) -> bool:
+    """Whether the configured Chroma server answers its heartbeat now (within the connect timeout)."""
+    import httpx
+
+    try:
+        _probe_server(str(settings.chroma_host), settings.chroma_port)
+        return True
+    except (httpx.HTTPError, UserError, ValueError):
+        return False
+
+
+def _bound_requests(client: Any, timeout_s: float) -> None:
     """Give the client's HTTP session a timeout (Chroma sets none), when it has one to set."""
     import httpx
 
     session = getattr(getattr(client, "_server", None), "_session", None)
     if isinstance(session, httpx.Client):
-        session.timeout = httpx.Timeout(SERVER_REQUEST_TIMEOUT_S, connect=SERVER_CONNECT_TIMEOUT_S)
+        session.timeout = httpx.Timeout(timeout_s, connect=SERVER_CONNECT_TIMEOUT_S)
 
 
 @dataclass

@@ -9,12 +9,14 @@ with a rename, so a crash leaves either the old or the new index, never half of 
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import logging
 import math
 import os
 import shutil
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -132,16 +134,36 @@ class LexicalBuilder:
             return self._built
         bm25s = _bm25s()
         model = bm25s.BM25()
-        if self.ids:
-            model.index((self._rows, dict(self._vocab)), show_progress=False)
+        ids, rows, vocab = self._canonical()
+        if ids:
+            model.index((rows, vocab), show_progress=False)
         self._built = LexicalIndex(
             model=model,
-            ids=list(self.ids),
-            fingerprint=fingerprint(self.ids),
+            ids=ids,
+            fingerprint=fingerprint(ids),
             words=frozenset(self._words),
             doc_freq=dict(self._doc_freq),
         )
         return self._built
+
+
+    def _canonical(self) -> tuple[list[str], list[np.ndarray], dict[str, int]]:
+        """Rows in chunk-id order over a vocabulary numbered in term order: the same chunks
+        give the same index whatever order they were added in (an ingest adds them as it
+        writes them, another instance reads them back from a Chroma server), so ties rank
+        alike everywhere.
+
+        >>> b = LexicalBuilder(); b.add("b", "قال"); b.add("a", "قال")
+        >>> b._canonical()[0]
+        ['a', 'b']
+        """
+        order = sorted(range(len(self.ids)), key=self.ids.__getitem__)
+        terms = sorted(self._vocab)
+        renumber = np.zeros(len(self._vocab), np.int32)
+        for new_id, term in enumerate(terms):
+            renumber[self._vocab[term]] = new_id
+        rows = [renumber[self._rows[i]] for i in order]
+        return [self.ids[i] for i in order], rows, {term: i for i, term in enumerate(terms)}
 
 
 def build(chunks: Iterable[Chunk]) -> LexicalIndex:
@@ -152,9 +174,19 @@ def build(chunks: Iterable[Chunk]) -> LexicalIndex:
     return builder.build()
 
 
+def save_cache(index: LexicalIndex, folder: Path) -> None:
+    """:func:`save`, for an index that can be rebuilt (a Chroma server's instance cache): two
+    app processes sharing ``store_dir`` may save at once, so a lost race is only logged."""
+    try:
+        save(index, folder)
+    except OSError as exc:
+        logging.getLogger(__name__).info("BM25 cache not saved (another process saving?): %s", exc)
+
+
 def save(index: LexicalIndex, folder: Path) -> None:
     """Write ``index`` to ``folder`` atomically (new folder, then rename over the old one)."""
-    tmp = folder.with_name(folder.name + ".tmp")
+    _remove_dead_temporaries(folder)
+    tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     old = folder.with_name(folder.name + ".old")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -171,6 +203,22 @@ def save(index: LexicalIndex, folder: Path) -> None:
         folder.rename(old)
     tmp.rename(folder)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_dead_temporaries(folder: Path) -> None:
+    """Delete half-written ``<folder>.tmp-PID-…`` folders of processes that no longer run
+    (a save killed mid-way); another live process's save is left alone."""
+    for tmp in folder.parent.glob(f"{glob.escape(folder.name)}.tmp*"):
+        pid = tmp.name[len(folder.name) + 5 :].split("-")[0]
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+                continue  # still running
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue  # running, as another user
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def load(folder: Path) -> LexicalIndex | None:
