@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     sub.add_parser("chat", help="ask questions one after another in the terminal (follow-ups keep context)")
     sub.add_parser("settings", help="print every setting, its variable and its default")
+    from assistant.model_export import add_models_parser
+
+    add_models_parser(sub)
     return parser
 
 
@@ -228,7 +231,14 @@ COMMANDS = {
     "ask": cmd_ask,
     "summarize": cmd_summarize,
     "chat": cmd_chat,
+    "models": lambda args, settings: _models(args, settings),
 }
+
+
+def _models(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.model_export import cmd_models
+
+    return cmd_models(args, settings)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -402,7 +402,7 @@ def extractive_answer(
     the language of the user's own words, ``analysis.reply_language``)."""
     language = language or analysis.reply_language
     abstain = ABSTAIN.get(language, ABSTAIN["en"])
-    if best_coverage(analysis, retrieved, names) < ABSTAIN_COVERAGE:
+    if analysis.absent_names or best_coverage(analysis, retrieved, names) < ABSTAIN_COVERAGE:
         return abstain, (), True
     asked = analysis.speakers[0] if analysis.speakers and analysis.wants_statement else None
     chosen = pick(score_sentences(analysis, retrieved, names), slot_weights(analysis), asked=asked)

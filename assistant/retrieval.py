@@ -103,6 +103,12 @@ ENGLISH_QUESTION_WORDS = {
     "report", "reports", "article", "articles",
 }  # fmt: skip
 PASSED_THROUGH = ("arabic", "number")  # bridge labels of tokens kept as they are
+# Capitalised in English but not names: an article may give a date in figures only.
+CALENDAR_WORDS = frozenset({
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+})  # fmt: skip
 UNTRANSLATED_WEIGHT = 1.0
 SPEAKER_SLOT_WEIGHT = 1.5
 
@@ -128,6 +134,8 @@ class QueryAnalysis:
     untranslated: list[str] = field(default_factory=list)
     slot_weights: list[float] = field(default_factory=list)
     untranslated_weight: float = UNTRANSLATED_WEIGHT
+    name_slots: dict[int, str] = field(default_factory=dict)
+    absent_names: list[int] = field(default_factory=list)
     reply_language: str = ""
     dense_reads_words: bool = False
     _vector: tuple[str, Any] | None = field(default=None, repr=False, compare=False)
@@ -188,9 +196,14 @@ class QueryAnalysis:
         model reads it and ranks the passages, so a word missing from the hand-written
         lexicon is not counted as missing evidence (measured with ``python -m
         eval.calibrate``: counting it refused 17 of 18 answerable English questions on the
-        held-out articles)."""
+        held-out articles).
+
+        Also sets ``absent_names``: the name slots (:func:`name_slot_indices`) that no
+        indexed passage contains in any of their forms."""
         self.slot_weights = [max(idf(t) for t in slot) for slot in self.slots]
         self.dense_reads_words = dense_reads_words
+        unseen = idf("\x00unseen")
+        self.absent_names = [i for i in self.name_slots if all(idf(t) >= unseen for t in self.slots[i])]
         self.untranslated_weight = 0.0 if dense_reads_words else idf("\x00unseen")
 
 
@@ -224,6 +237,28 @@ def _english_slots(result: BridgeResult, speakers: list[Speaker], names: set[str
     return slots
 
 
+def name_slot_indices(
+    result: BridgeResult, slots: list[frozenset[str]], names: set[str]
+) -> dict[int, str]:
+    """Index → English phrase of the slots that translate a proper name of an English question: a
+    lexicon headword spelled with a capital ("Iran", "Brazil") or a transliteration. A name
+    has one sense, so when no article contains any of its Arabic forms the articles do not
+    mention it, whereas a common word absent from them ("fair" → عادل for a book fair) may
+    only be the lexicon's other sense. Months and weekdays are not names (an article may
+    date an event in figures only)."""
+    from assistant.bridge import bridge_query
+
+    found: dict[int, str] = {}
+    for phrase, label in result.matched:
+        if label in PASSED_THROUGH or not (label == "transliteration" or label[:1].isupper()):
+            continue
+        if set(phrase.lower().split()) & CALENDAR_WORDS:
+            continue
+        terms = frozenset(t for t in analyse(bridge_query(phrase, language="en").text) if _is_topic(t, names))
+        found.update({i: phrase for i, slot in enumerate(slots) if slot == terms and i not in found})
+    return found
+
+
 def analyse_query(
     question: str,
     vocabulary: Collection[str] | Callable[[], Collection[str]] = frozenset(),
@@ -253,11 +288,12 @@ def analyse_query(
             result = bridge_query(question, words_, language=language)
         arabic_text = " ".join([translation, result.text]).strip()
         slots = _english_slots(result, speakers, names)
+        name_slots = name_slot_indices(result, slots, names)
         untranslated = [w for w in result.unmatched if w.lower() not in ENGLISH_QUESTION_WORDS]
         bridged = list(result.arabic_terms)
     else:
         arabic_text = " ".join([question, translation]).strip()
-        slots, untranslated, bridged = [], [], []
+        slots, untranslated, bridged, name_slots = [], [], [], {}
     terms = list(dict.fromkeys(analyse(arabic_text)))  # each term once: variants must not outvote
     if language != "en":
         slots = _arabic_slots(terms, names)
@@ -271,6 +307,7 @@ def analyse_query(
         bridged=bridged,
         slots=slots,
         untranslated=untranslated,
+        name_slots=name_slots,
         reply_language=reply_language or language,
     )
 
@@ -419,7 +456,23 @@ def retrieve(
     )
     if index.lexical is not None:
         analysis.weigh_slots(index.lexical.idf, reads_words(index.embedder.id))
+    if analysis.absent_names:
+        vocabulary = bridge_vocabulary(index)
+        analysis.absent_names = [
+            i for i in analysis.absent_names if not spelled_otherwise(analysis.name_slots[i], vocabulary)
+        ]
     return analysis, search(index, analysis, k)
+
+
+def spelled_otherwise(name: str, vocabulary: Collection[str]) -> bool:
+    """True when every word of an English ``name`` matches a word of the index by
+    transliteration (consonant skeleton, as the bridge matches names it lacks): the articles
+    may spell it otherwise than the lexicon, so it is not counted as absent."""
+    from assistant.bridge import SkeletonIndex, match_transliteration
+
+    if not isinstance(vocabulary, SkeletonIndex) or not name.split():
+        return False
+    return all(match_transliteration(word, vocabulary) for word in name.split())
 
 
 def reads_words(embedder_id: str) -> bool:

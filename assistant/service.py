@@ -88,6 +88,9 @@ class Assistant:
         settings = settings or Settings()
         index = open_index(settings)
         if index.is_empty() and auto_ingest:
+            from assistant.embedder_guard import refuse_if_built_by_another_embedder
+
+            refuse_if_built_by_another_embedder(index)
             # With a Chroma server another instance may be filling the index right now: wait
             # for it rather than fail to start, and then leave what it ingested alone.
             served = bool(settings.chroma_host)

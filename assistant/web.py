@@ -7,7 +7,10 @@ them to components. All HTML comes from :mod:`assistant.web_render` (always esca
 
 Citation clicks: answers carry links ``#cite=<source>:<start>:<end>``; ``static/web.js``
 catches the click and writes ``source|start|end|nonce`` into a hidden textbox, whose
-``change`` event renders the viewer server-side from the *indexed* article only.
+``change`` event renders the viewer server-side from the *indexed* article only. With an
+LLM, each Arabic quote's card also has ``#translate=<source>:<start>:<end>``, caught the
+same way into a second hidden textbox: the viewer then shows the labelled machine
+translation above the article with the quote highlighted.
 
 Per-session data (the conversation) lives in ``gr.State``; the ``Assistant`` is shared.
 """
@@ -46,6 +49,7 @@ from assistant.web_render import (
     render_question,
     render_source,
     render_streaming,
+    render_translation,
     render_viewer_error,
 )
 from assistant.web_timeline import render_timeline
@@ -67,7 +71,13 @@ INTERNAL_ERROR = (
     "Something went wrong on the server ({kind}); the details are in the server log."
     " · حدث خطأ في الخادم."
 )
-SUMMARY_QUESTION = {"ar": "ملخص", "en": "Summary"}
+SUMMARY_LANGUAGES = {"ar": "العربية", "en": "English"}
+SUMMARY_LANGUAGE_NEEDS_LLM = (
+    "Offline, a summary quotes the Arabic articles word for word, so there is no summary"
+    " language to choose: a summary written in English or Arabic needs a language model"
+    " (set ASSISTANT_LLM_PROVIDER). · الملخص المكتوب بلغة مختارة يحتاج إلى نموذج لغوي."
+)
+TRANSLATE_MAX_CHARS = 2000  # a cited quote is a sentence or two; refuse to send whole articles
 SCROLL_TO_MARK_JS = "() => { window.newsAssistant && window.newsAssistant.revealCited(); }"
 REVEAL_QUESTION_JS = (
     "() => { window.newsAssistant && window.newsAssistant.revealLatestQuestion(); }"
@@ -88,15 +98,16 @@ class Turn:
     positions: tuple[Position | None, ...] = ()
 
 
-def chat_messages(turns: list[Turn]) -> ChatMessages:
-    """The Chatbot's ``[{"role", "content"}]`` list, every content escaped HTML."""
+def chat_messages(turns: list[Turn], translatable: bool = False) -> ChatMessages:
+    """The Chatbot's ``[{"role", "content"}]`` list, every content escaped HTML; with
+    ``translatable`` (an LLM is configured) each Arabic quote offers a translation."""
     messages: ChatMessages = []
     for turn in turns:
         messages.append({"role": "user", "content": render_question(turn.question)})
         if turn.error is not None:
             content = render_error(turn.error)
         elif turn.answer is not None:
-            content = render_answer(turn.answer, turn.positions)
+            content = render_answer(turn.answer, turn.positions, translatable)
         else:
             content = render_streaming(turn.partial)
         messages.append({"role": "assistant", "content": content})
@@ -187,12 +198,18 @@ class WebHandlers:
         An empty question only sets the status line.
         """
         done = list(turns or [])
+        translatable = self.assistant.can_translate
         if not (message or "").strip():
-            yield chat_messages(done), done, message or "", render_error(EMPTY_QUESTION)
+            yield (
+                chat_messages(done, translatable),
+                done,
+                message or "",
+                render_error(EMPTY_QUESTION),
+            )
             return
         for turn in self._answer(Turn(question=message or ""), assistant_history(done)):
             current = [*done, turn]
-            yield chat_messages(current), current, "", ""
+            yield chat_messages(current, translatable), current, "", ""
 
     def _answer(self, turn: Turn, history: History) -> Iterator[Turn]:
         """``turn`` as it grows: unanswered, with streamed text (at most one update per
@@ -260,26 +277,70 @@ class WebHandlers:
             return VIEWER_PLACEHOLDER
         return self.show_source(*parsed)
 
-    def summarise(self, sources: list[str] | None, topic: str | None, language: str = "ar") -> str:
-        """A cited summary of the chosen articles (all when none), optionally on ``topic``."""
+    def summarise(
+        self, sources: list[str] | None, topic: str | None, language: str | None = None
+    ) -> str:
+        """A cited summary of the chosen articles (all when none), optionally on ``topic``,
+        written in ``language`` (offered only with an LLM; see ``summary_languages``)."""
         topic = (topic or "").strip() or None
-        question = " ".join(filter(None, [SUMMARY_QUESTION.get(language, "Summary"), topic]))
         try:
-            answer = self.assistant.summarize(list(sources or []) or None, topic, question=question)
+            answer = self.assistant.summarize(
+                list(sources or []) or None, topic, language=language or None
+            )
         except UserError as exc:
             return render_error(str(exc))
         except Exception as exc:
             return render_error(_internal_error(exc))
-        return f'<div class="summary-result">{render_answer(answer, self.positions(answer))}</div>'
+        html = render_answer(answer, self.positions(answer), self.assistant.can_translate)
+        return f'<div class="summary-result">{html}</div>'
 
     def summarise_live(
-        self, sources: list[str] | None, topic: str | None, language: str = "ar"
+        self, sources: list[str] | None, topic: str | None, language: str | None = None
     ) -> Iterator[tuple[str]]:
         """:meth:`summarise` with its progress (elapsed time) shown in the page meanwhile."""
         count = len(sources or [])
         label = f"Summarising {count} article(s)" if count else "Summarising all articles"
         work = lambda _step: self.summarise(sources, topic, language)  # noqa: E731
         yield from live(work, label, lambda html: (html,), 1, _failure)
+
+    def translate(self, source: str, start: int, end: int) -> str:
+        """The viewer for the quote ``source[start:end]`` of an *indexed* article: its
+        labelled machine translation (or why there is none) above the article, the quote
+        highlighted. The quote is read from the article, never taken from the page."""
+        try:
+            article = self.assistant.article(str(source))
+        except UserError as exc:
+            return render_viewer_error(str(exc))
+        except Exception as exc:
+            return render_viewer_error(_internal_error(exc))
+        if not 0 <= start < end <= len(article.original):
+            return render_viewer_error(
+                f"The cited range {start}–{end} is outside {article.source}."
+            )
+        if end - start > TRANSLATE_MAX_CHARS:
+            return render_viewer_error(
+                f"That passage is {end - start:,} characters long; only quotes up to"
+                f" {TRANSLATE_MAX_CHARS:,} characters are translated."
+            )
+        try:
+            above = render_translation(self.assistant.translate(article.original[start:end]))
+        except UserError as exc:  # no LLM, the LLM server down or timing out
+            above = render_error(f"No translation: {exc}")
+        except Exception as exc:
+            above = render_error(_internal_error(exc))
+        return render_source(article, start, end, above=above)
+
+    def translate_live(self, request: str | None) -> Iterator[tuple[str]]:
+        """Handle the hidden textbox the page script fills when "Translate" is clicked:
+        a progress line in the viewer while the model works, then :meth:`translate`."""
+        parsed = parse_cite_request(request)
+        if parsed is None or parsed[1] is None or parsed[2] is None:
+            yield (VIEWER_PLACEHOLDER,)
+            return
+        source, start, end = parsed
+        work = lambda _step: self.translate(source, start, end)  # noqa: E731
+        failed = lambda exc: render_viewer_error(_internal_error(exc))  # noqa: E731
+        yield from live(work, "Translating the quote into English", lambda html: (html,), 1, failed)
 
     def library(self) -> str:
         """The timeline of the indexed articles by date, then their table."""
@@ -463,6 +524,24 @@ def _chat_tab(handlers: WebHandlers, turns: gr.State) -> dict[str, Any]:
     return {"chatbot": chatbot, "question": question, "status": status, "clear": clear}
 
 
+def _summary_language(handlers: WebHandlers) -> list[gr.Radio]:
+    """The "Summary language" choice, offered only when a summary can be *written* in a
+    language (an LLM is configured): ``[radio]``. Offline it would change nothing but the
+    heading, so the page says instead what a written summary needs: ``[]``."""
+    languages = handlers.assistant.summary_languages()
+    if not languages:
+        gr.HTML(render_info(SUMMARY_LANGUAGE_NEEDS_LLM), elem_id="summary-language-note")
+        return []
+    radio = gr.Radio(
+        [(SUMMARY_LANGUAGES.get(code, code), code) for code in languages],
+        value=languages[0],
+        label="Summary language · لغة الملخص",
+        min_width=160,
+        elem_id="summary-language",
+    )
+    return [radio]
+
+
 def _summaries_tab(handlers: WebHandlers) -> gr.Dropdown:
     """Pick articles and/or a topic, get a cited summary; returns the article picker."""
     gr.Markdown(
@@ -482,19 +561,13 @@ def _summaries_tab(handlers: WebHandlers) -> gr.Dropdown:
             elem_id="summary-topic",
             elem_classes=["auto-dir"],
         )
-        language = gr.Radio(
-            [("العربية", "ar"), ("English", "en")],
-            value="ar",
-            label="Summary language · لغة الملخص",
-            scale=2,
-            min_width=160,
-        )
+    language = _summary_language(handlers)
     run = gr.Button("Summarise · لخّص", variant="primary", elem_id="summarise")
     result = gr.HTML("", elem_id="summary-result")
     for event, name in ((run.click, "summarise"), (topic.submit, False)):
         event(
             handlers.summarise_live,
-            [picked, topic, language],
+            [picked, topic, *language],
             result,
             show_progress="hidden",  # the result box shows our own progress line
             api_name=name,
@@ -568,8 +641,16 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             with gr.Column(scale=2, min_width=300, elem_id="viewer-column"):
                 viewer = gr.HTML(VIEWER_PLACEHOLDER, elem_id="source-viewer")
         cite_request = gr.Textbox(visible="hidden", elem_id="cite-request")
+        translate_request = gr.Textbox(visible="hidden", elem_id="translate-request")
         _wire_library(handlers, lib, picked, banner)
         _wire_page(handlers, chat, turns, viewer, cite_request)
+        translate_request.change(
+            handlers.translate_live,
+            translate_request,
+            viewer,
+            show_progress="hidden",  # the viewer shows our own progress line
+            api_name="translate",
+        ).then(None, None, None, js=SCROLL_TO_MARK_JS)
         quiet = {"api_name": False, "show_progress": "hidden"}  # refreshes: no spinner over them
         library_tab.select(handlers.library, None, lib["library"], **quiet)
         summaries_tab.select(handlers.picker, None, picked, **quiet)

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from assistant.models import Answer, Article, Citation, Mode, Span
+from assistant.translation import Translation
 
 _MARKERS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -33,6 +34,31 @@ def cite_href(source: str, start: int | None = None, end: int | None = None) -> 
     """
     span = ":" if start is None or end is None else f"{start}:{end}"
     return f"#cite={quote(source, safe='')}:{span}"
+
+
+def translate_href(source: str, start: int, end: int) -> str:
+    """The link that asks the page to machine-translate the quote ``source[start:end]``.
+
+    >>> translate_href("001 a.txt", 3, 9)
+    '#translate=001%20a.txt:3:9'
+    """
+    return f"#translate={quote(source, safe='')}:{start}:{end}"
+
+
+_ARABIC_LETTER = re.compile(r"[\u0600-\u06FF]")
+TRANSLATE_ACTION = "Translate to English"
+
+
+def render_translate_action(c: Citation) -> str:
+    """The per-quote "Translate to English" action (a link the page script catches), or ""
+    for a quote with no Arabic in it (there is nothing to translate)."""
+    if not _ARABIC_LETTER.search(c.quote):
+        return ""
+    return (
+        f'<a class="translate-action" lang="en" dir="ltr" href="{translate_href(c.source, c.start, c.end)}" '
+        f'title="Machine translation by the language model; the Arabic quote stays the evidence">'
+        f"{TRANSLATE_ACTION}</a>"
+    )
 
 
 def _marker_link(number: int, citations: tuple[Citation, ...]) -> str:
@@ -210,10 +236,15 @@ def _offsets(start: int, end: int) -> str:
 
 
 def render_citation(
-    number: int, c: Citation, position: Position | None = None, language: str = "en"
+    number: int,
+    c: Citation,
+    position: Position | None = None,
+    language: str = "en",
+    translatable: bool = False,
 ) -> str:
     """One source card: number and title (in its own direction) on the first line; file,
-    date and paragraph as separate isolated items on the second; then the quote.
+    date and paragraph as separate isolated items on the second; then the quote; with
+    ``translatable`` (an LLM is configured), a "Translate to English" action under it.
 
     The whole card is one link; its tooltip keeps the file and exact character offsets.
     """
@@ -231,19 +262,24 @@ def render_citation(
         f'<span class="cite-head"><span class="cite-num">[{number}]</span>'
         f'<span class="cite-title" dir="auto">{title}</span></span>'
         f'<span class="cite-meta">{"".join(meta)}</span>'
-        f'<span class="cite-quote" dir="auto">«{escape(_preview(c.quote))}»</span></a></li>'
+        f'<span class="cite-quote" dir="auto">«{escape(_preview(c.quote))}»</span></a>'
+        f"{render_translate_action(c) if translatable else ''}</li>"
     )
 
 
 def render_citations(
-    citations: tuple[Citation, ...], positions: Sequence[Position | None] = (), language: str = "en"
+    citations: tuple[Citation, ...],
+    positions: Sequence[Position | None] = (),
+    language: str = "en",
+    translatable: bool = False,
 ) -> str:
     """The "Sources" list under an answer (empty string when there are none)."""
     if not citations:
         return ""
     located = list(positions) + [None] * (len(citations) - len(positions))
     items = "".join(
-        render_citation(n, c, located[n - 1], language) for n, c in enumerate(citations, start=1)
+        render_citation(n, c, located[n - 1], language, translatable)
+        for n, c in enumerate(citations, start=1)
     )
     return (
         f'<details class="sources" open><summary>Sources · المصادر ({len(citations)})</summary>'
@@ -256,15 +292,18 @@ def answer_direction(language: str) -> str:
     return "rtl" if language == "ar" else "ltr"
 
 
-def render_answer(answer: Answer, positions: Sequence[Position | None] = ()) -> str:
+def render_answer(
+    answer: Answer, positions: Sequence[Position | None] = (), translatable: bool = False
+) -> str:
     """A whole answer or summary: text with linked markers, notes, then the sources.
 
     ``positions[i]`` is where citation ``i`` sits in its article (paragraph k of n), when
-    the caller looked it up; without it the cards show no paragraph.
+    the caller looked it up; without it the cards show no paragraph. ``translatable``
+    (an LLM is configured) adds a "Translate to English" action to each Arabic quote.
     """
     classes = "answer abstained" if answer.abstained else "answer"
     notes = "".join(f'<p class="note" dir="auto">{escape(n)}</p>' for n in answer.notes)
-    sources = render_citations(answer.citations, positions, answer.language)
+    sources = render_citations(answer.citations, positions, answer.language, translatable)
     return (
         f'<div class="{classes}" lang="{escape(answer.language)}" dir="{answer_direction(answer.language)}">'
         f"{render_text(answer.text, answer.citations)}{notes}{sources}</div>"
@@ -336,12 +375,37 @@ def viewer_header(article: Article, span: tuple[int, int] | None, number: int | 
     )
 
 
+def render_translation(translation: Translation) -> str:
+    """A machine translation of a quote, for the viewer: its label first (it is the model's
+    text, not the evidence), the English text, and, when the check found names or numbers
+    missing, a warning listing them (each isolated: they mix English and Arabic)."""
+    warning = ""
+    if not translation.checked:
+        lost = ", ".join(f"<bdi>{escape(item)}</bdi>" for item in translation.missing)
+        warning = (
+            '<div class="error-msg translation-warning" dir="ltr" role="alert">'
+            f"Check this translation against the Arabic quote: it lost {lost}.</div>"
+        )
+    return (
+        '<section class="translation" lang="en" dir="ltr">'
+        f'<p class="translation-label">{escape(translation.label)}</p>'
+        f'<blockquote class="translation-text">{escape(translation.text)}</blockquote>'
+        f"{warning}</section>"
+    )
+
+
 def render_source(
-    article: Article, start: int | None = None, end: int | None = None, number: int | None = None
+    article: Article,
+    start: int | None = None,
+    end: int | None = None,
+    number: int | None = None,
+    above: str = "",
 ) -> str:
     """The whole article, escaped, with ``original[start:end]`` wrapped in one ``<mark>``.
 
     Without a span (or with an invalid one) the article is shown with no highlight.
+    ``above`` is HTML (already escaped) shown between the header and the text: a quote's
+    translation, or why it failed.
     """
     text, blocks = article.original, article.blocks
     valid = start is not None and end is not None and 0 <= start < end <= len(text)
@@ -357,7 +421,7 @@ def render_source(
         body = _runs(text, 0, len(text), blocks)
     head = viewer_header(article, (start, end) if valid else None, number)  # type: ignore[arg-type]
     return (
-        f'<div class="viewer" data-source="{escape(article.source)}">{head}'
+        f'<div class="viewer" data-source="{escape(article.source)}">{head}{above}'
         f'<div class="viewer-body" dir="{direction}" lang="{escape(article.language)}">{body}</div></div>'
     )
 

@@ -16,7 +16,11 @@ per size and per side:
 - the baseline (:mod:`eval.bench_langchain`): LangChain's ensemble on the same chunks and
   the same queries, its latency and hit@3.
 
-Everything runs offline: hashing embedder, no LLM, no downloads. ``--chroma-server`` runs
+Then, unless ``--e5-size 0``, the bundled e5 engine's figures (:mod:`eval.bench_e5`: ingest
+chunks/s at ``--e5-size`` chunks, retrieval p95 on the bundled articles, cold ``ask`` vs
+importing chromadb + bm25s), nested under ``e5`` in the first row.
+
+Everything runs offline: hashing embedder (but for the e5 part), no LLM, no downloads. ``--chroma-server`` runs
 the sizes of ``--server-sizes`` again against a real ``chroma run`` server and nests those
 results under ``chroma_server`` in the row of that size, with ``reader_*``: a second app
 instance with an empty local folder (first open with its BM25 build from the server, the
@@ -373,6 +377,10 @@ def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
+    if args.e5_size and rows:
+        from eval.bench_e5 import bench_e5
+
+        rows[0]["e5"] = bench_e5(args.e5_size, args.cold_runs, args.work, args.queries)
     machine["load_avg_end_1m"] = round(os.getloadavg()[0], 2)
     for row in rows:
         row["targets"] = check_targets(row)
@@ -444,6 +452,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--work", type=Path, default=None, help="folder for temporary corpora and stores"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary corpora and stores")
+    parser.add_argument(
+        "--e5-size",
+        type=int,
+        default=1000,
+        help="chunks of the e5-engine ingest corpus (eval.bench_e5; ~4 chunks/s); 0 skips e5",
+    )
     return parser
 
 

@@ -155,10 +155,14 @@ def measure_ingest(settings: Any) -> dict[str, Any]:
     """Ingest the data folder into an empty store, then again unchanged; time both."""
     from assistant.ingest import ingest
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu_s()
     report = ingest(settings)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _cpu_s() - cpu_started
     result: dict[str, Any] = {
+        # CPU seconds of this process (all its threads): comparable across machine loads,
+        # unlike chunks/s on a shared machine. The prepare worker's CPU is not included.
+        "ingest_cpu_s": round(cpu, 3),
+        "ingest_cpu_ms_per_chunk": round(cpu * 1000 / report.chunks, 2) if report.chunks else None,
         "chunks": report.chunks,
         "files": len(report.added) + len(report.updated),
         "skipped_files": len(report.skipped),
@@ -176,6 +180,12 @@ def measure_ingest(settings: Any) -> dict[str, Any]:
     return result
 
 
+def _cpu_s() -> float:
+    """User + system CPU seconds of this process so far, all threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def measure_serving(settings: Any, queries: Sequence[Query]) -> dict[str, Any]:
     """Open the index as a reader would, then time ``retrieve`` and ``Assistant.ask``."""
     from assistant.index import open_index
@@ -190,7 +200,11 @@ def measure_serving(settings: Any, queries: Sequence[Query]) -> dict[str, Any]:
     def search(question: str) -> list[str]:
         return [r.chunk.source for r in retrieve(index, question, settings.top_k)[1]]
 
+    cpu_started = _cpu_s()
     stats, ranked = timed_queries(queries, search, "retrieval")
+    # Mean CPU per retrieval (warm-ups included): what a query costs whatever the load.
+    runs = len(queries) + len({q.lang for q in queries})
+    result["retrieval_cpu_ms_per_query"] = round((_cpu_s() - cpu_started) * 1000 / runs, 2)
     result.update(stats)
     result.update(quality(ranked, queries, "hit3"))
     assistant = Assistant(settings, index, None)

@@ -2,7 +2,8 @@
 
 ``python -m eval.calibrate --embedder e5`` computes, for every question of each set, the
 evidence signal the extractive answerer abstains on (:func:`best_coverage` of the shipped
-retrieval), then prints for each candidate threshold the abstention accuracy on
+retrieval; 0 for an English question naming a proper name that no article contains, which
+is refused whatever the threshold: ``QueryAnalysis.absent_names``), then prints for each candidate threshold the abstention accuracy on
 unanswerable questions and the false-abstention rate on answerable ones, by set and
 language. ``--embedder settings`` uses the configured embedder and the configured store
 (``ASSISTANT_*``) on the main set only. The chosen value lives in
@@ -30,7 +31,7 @@ def signals(index: Index, questions: list[dict], set_name: str) -> list[Row]:
     rows = []
     for item in questions:
         analysis, retrieved = retrieve(index, item["question"], 6)
-        cov = best_coverage(analysis, retrieved, names)
+        cov = 0.0 if analysis.absent_names else best_coverage(analysis, retrieved, names)
         rows.append((set_name, item.get("lang", "?"), bool(item.get("answerable", True)), cov))
     return rows
 

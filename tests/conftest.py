@@ -15,6 +15,8 @@ Fixtures (function-scoped unless said otherwise):
   with no LLM (extractive, cited answers).
 - ``shared_settings`` / ``shared_index`` (session): the same, built once per session for
   tests that only *read* (retrieval, answers). Never ingest into it or edit its files.
+- ``e5_settings`` (session): like ``shared_settings`` but indexed by the bundled e5 engine
+  (``embedder="e5-engine"``); read only. Costs ~25 s to build: use it only for e5 tests.
 - ``check_index``: a function ``check_index(settings) -> Index`` that asserts Chroma, the
   saved BM25 index and the manifest hold exactly the chunks the files of
   ``settings.data_dir`` give now, and returns the reopened index.
@@ -430,3 +432,19 @@ def server_settings(settings: Settings, chroma_server: ChromaServer) -> Settings
             "collection": f"t{uuid.uuid4().hex[:12]}",
         }
     )
+
+
+@pytest.fixture(scope="session")
+def e5_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Session-wide settings whose store holds the bundled articles indexed by the bundled e5
+    engine (``embedder="e5-engine"``; read only). Building it embeds ~80 passages: ~25 s on
+    2 cores, so tests that are not about the embedder use hashing instead."""
+    from assistant.ingest import ingest
+
+    root = tmp_path_factory.mktemp("e5-shared")
+    shutil.copytree(BUNDLED_ARTICLES, root / "articles")
+    e5 = offline_settings(root / "articles", root / "store").model_copy(
+        update={"embedder": "e5-engine"}
+    )
+    ingest(e5)
+    return e5

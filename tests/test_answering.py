@@ -202,6 +202,13 @@ def test_without_the_planted_file_the_english_moon_question_abstains(
     assert assistant.ask(MOON["en"]).abstained
 
 
+def test_an_english_question_about_a_country_no_article_names_is_refused(assistant: Assistant) -> None:
+    """Brazil is in the lexicon but in none of the articles: Wang Yi and his visits are."""
+    refused = assistant.ask("When did Wang Yi visit Brazil, and whom did he meet there?")
+    assert refused.abstained and refused.citations == ()
+    assert not assistant.ask("What did Wang Yi say about Ukraine?").abstained
+
+
 # --- prompt injection in an article --------------------------------------------------------
 
 

@@ -39,7 +39,7 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict[str, 
     out = tmp_path_factory.mktemp("bench")
     cmd = [
         sys.executable, "-m", "eval.bench", "--sizes", "300", "--json", str(out / "bench.json"),
-        "--report", str(out / "report"), "--cold-runs", "1", "--queries", "8", "--no-app",
+        "--report", str(out / "report"), "--cold-runs", "1", "--queries", "8", "--no-app", "--e5-size", "0",
         "--work", str(out),
     ]  # fmt: skip
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -175,7 +175,7 @@ def test_the_chroma_server_run_nests_its_numbers_under_its_size(tmp_path: Path) 
     cmd = [
         sys.executable, "-m", "eval.bench", "--sizes", "200", "--json", str(tmp_path / "b.json"),
         "--chroma-server", "--server-sizes", "200", "--cold-runs", "1", "--queries", "4",
-        "--no-app", "--no-langchain", "--work", str(tmp_path),
+        "--no-app", "--no-langchain", "--e5-size", "0", "--work", str(tmp_path),
     ]  # fmt: skip
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -1,5 +1,6 @@
-"""Embedders: the weight-free hashing embedder, the fast offline fallback decision, and the
-sentence-transformers path with a tiny model built locally (no hub, no downloads)."""
+"""Embedders: the weight-free hashing embedder, the fast offline fallback decision (to the
+bundled e5 engine), and the sentence-transformers path with a tiny model built locally (no
+hub, no downloads). The e5 engine itself is tested in test_e5_engine.py."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 
 from assistant.settings import PROJECT_ROOT, Settings
 from vectorstore import embedders
+from vectorstore.e5_engine import E5EngineEmbedder
 from vectorstore.embedders import HashingEmbedder, make_embedder, model_source
 
 HUB_MODEL = "intfloat/multilingual-e5-small"
@@ -125,7 +127,7 @@ def test_the_hashing_aliases_choose_hashing_without_a_fallback_note(
     ],
     ids=["hf-offline", "hf-offline-true", "downloads-off", "hub-unreachable"],
 )
-def test_an_uncached_hub_model_falls_back_to_hashing_within_2_s_with_the_reason_recorded(
+def test_an_uncached_hub_model_falls_back_to_the_e5_engine_within_2_s_with_the_reason_recorded(
     monkeypatch: pytest.MonkeyPatch,
     empty_hf_cache: Path,
     hub_unreachable: list[str],
@@ -139,7 +141,8 @@ def test_an_uncached_hub_model_falls_back_to_hashing_within_2_s_with_the_reason_
     started = time.perf_counter()
     embedder = make_embedder(Settings(embedder=HUB_MODEL, allow_downloads=allow_downloads))
     assert time.perf_counter() - started < 2.0
-    assert isinstance(embedder, HashingEmbedder)
+    assert isinstance(embedder, E5EngineEmbedder)
+    assert embedder.id == "e5-engine-multilingual-e5-small-q4-384"
     assert len(fallback_notes) == 1
     assert HUB_MODEL in fallback_notes[0] and reason in fallback_notes[0]
 
@@ -157,7 +160,7 @@ def test_a_missing_model_folder_falls_back_naming_the_folder(
     tmp_path: Path, fallback_notes: list[str]
 ) -> None:
     folder = tmp_path / "models" / "absent-model"
-    assert isinstance(make_embedder(Settings(embedder=str(folder))), HashingEmbedder)
+    assert isinstance(make_embedder(Settings(embedder=str(folder))), E5EngineEmbedder)
     assert fallback_notes == [f"model folder {folder} does not exist"]
 
 
@@ -170,7 +173,7 @@ def test_a_loader_error_spanning_lines_is_recorded_as_one_line(
         )
 
     monkeypatch.setattr(embedders, "load_sentence_transformer", fail)
-    assert isinstance(make_embedder(Settings(embedder=str(tmp_path))), HashingEmbedder)
+    assert isinstance(make_embedder(Settings(embedder=str(tmp_path))), E5EngineEmbedder)
     assert fallback_notes == [
         f"{tmp_path} could not be loaded (OSError: We couldn't connect to 'https://huggingface.co'. "
         "Check your internet connection)"
@@ -286,13 +289,13 @@ def test_a_hub_name_found_in_the_hf_cache_loads_offline_from_it(
 
 
 @pytest.mark.slow
-def test_a_broken_model_folder_falls_back_to_hashing_with_the_error_recorded(
+def test_a_broken_model_folder_falls_back_to_the_e5_engine_with_the_error_recorded(
     tmp_path: Path, fallback_notes: list[str]
 ) -> None:
     folder = tmp_path / "broken-model"
     folder.mkdir()
     (folder / "config.json").write_text("{not json", encoding="utf-8")
-    assert isinstance(make_embedder(Settings(embedder=str(folder))), HashingEmbedder)
+    assert isinstance(make_embedder(Settings(embedder=str(folder))), E5EngineEmbedder)
     assert len(fallback_notes) == 1
     assert str(folder) in fallback_notes[0] and "could not be loaded" in fallback_notes[0]
     assert "\n" not in fallback_notes[0]

@@ -11,6 +11,7 @@ ranking is meaningful and known. Spelling variants and diacritics are covered in
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -26,6 +27,7 @@ from assistant.retrieval import (
     retrieve,
     rrf,
     search,
+    spelled_otherwise,
     statement_score,
 )
 from assistant.settings import PROJECT_ROOT
@@ -373,3 +375,45 @@ def test_the_transliteration_vocabulary_is_built_only_for_an_unknown_capitalised
     analysis = analyse_query("What did Lavrov discuss with Zardarey?", vocabulary)
     assert calls == [1]
     assert "زرداري" in analysis.bridged
+
+
+def unseen_idf(known: set[str]) -> Callable[[str], float]:
+    """An IDF that knows only ``known`` terms (1.0) and gives every other term the unseen value."""
+    return lambda term: 1.0 if term in known else 9.0
+
+
+def test_a_lexicon_name_is_a_name_slot_and_a_common_word_is_not() -> None:
+    analysis = analyse_query("What did Wang Yi say about Brazil and the book fair?")
+    named = [analysis.slots[i] for i in analysis.name_slots]
+    assert len(named) == 1
+    assert set(analyse("البرازيل")) & named[0]
+    assert len(analysis.slots) > 1  # "book", "fair" are slots, not names
+
+
+def test_a_name_no_article_contains_is_absent_and_a_common_word_never_is() -> None:
+    analysis = analyse_query("What did Wang Yi say about Brazil and the book fair?")
+    analysis.weigh_slots(unseen_idf(set()), dense_reads_words=True)
+    assert analysis.absent_names == list(analysis.name_slots) != []
+    present = analyse_query("What did Wang Yi say about Brazil and the book fair?")
+    present.weigh_slots(unseen_idf(set(analyse("البرازيل"))), dense_reads_words=True)
+    assert present.absent_names == []
+
+
+def test_an_arabic_question_has_no_name_slots() -> None:
+    assert analyse_query("ماذا قال وانغ يي عن البرازيل؟").name_slots == {}
+
+
+def test_a_month_is_not_a_name_an_article_must_contain() -> None:
+    analysis = analyse_query("What did Lavrov say during his visit to China in April 2024?")
+    analysis.weigh_slots(unseen_idf(set()), dense_reads_words=True)
+    months = [i for i in analysis.absent_names if analysis.slots[i] & set(analyse("أبريل نيسان"))]
+    assert months == []
+    assert analysis.absent_names != []  # China, unseen by this IDF, still is a name
+
+
+def test_a_name_the_articles_spell_otherwise_is_found_by_its_transliteration() -> None:
+    from assistant.bridge import SkeletonIndex
+
+    assert spelled_otherwise("Tashkent", SkeletonIndex(["طشقند", "في"]))
+    assert not spelled_otherwise("Brazil", SkeletonIndex(["طشقند", "في"]))
+    assert not spelled_otherwise("Brazil", frozenset({"برازيل"}))  # no index: nothing to check

@@ -26,11 +26,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import gradio as gr
 import pytest
 
 from assistant.models import Answer, Citation, Mode
 from assistant.service import Assistant
 from assistant.settings import PROJECT_ROOT
+from assistant.translation import LABEL
 from assistant.web import STATIC_DIR, build_app, launch_options
 from assistant.web_render import render_answer
 from tests.conftest_web import (
@@ -40,7 +42,10 @@ from tests.conftest_web import (
     HTML_QUESTION,
     LAVROV,
     PHONE_CALL,
+    TRANSLATION,
+    RoutedLLMServer,
     make_assistant,
+    with_llm,
 )
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -116,9 +121,8 @@ def shot(page: sync_api.Page, name: str, full_page: bool = False) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    assistant = make_assistant(tmp_path_factory.mktemp("web-browser"))
+def launch(assistant: Assistant) -> tuple[str, gr.Blocks]:
+    """Serve ``build_app(assistant)`` with the production launch options on a free port."""
     demo = build_app(assistant)
     port = free_port()
     demo.launch(
@@ -128,8 +132,27 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         quiet=True,
         **launch_options(assistant.settings),
     )
-    yield Server(f"http://127.0.0.1:{port}/", assistant, assistant.settings.data_dir.parent)
+    return f"http://127.0.0.1:{port}/", demo
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    assistant = make_assistant(tmp_path_factory.mktemp("web-browser"))
+    url, demo = launch(assistant)
+    yield Server(url, assistant, assistant.settings.data_dir.parent)
     demo.close()
+
+
+@pytest.fixture(scope="module")
+def llm_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Server, RoutedLLMServer]]:
+    """The page over the same articles with an LLM: the fake OpenAI-compatible server."""
+    with RoutedLLMServer() as fake:
+        assistant = with_llm(make_assistant(tmp_path_factory.mktemp("web-llm")), fake.openai_url)
+        url, demo = launch(assistant)
+        yield Server(url, assistant, assistant.settings.data_dir.parent), fake
+        demo.close()
 
 
 @pytest.fixture(scope="module")
@@ -650,6 +673,108 @@ def test_two_browser_sessions_keep_separate_conversations(
     finally:
         first_context.close()
         second_context.close()
+
+
+def test_offline_no_summary_language_and_no_translate_action_are_offered(
+    watched: Watched,
+) -> None:
+    page = watched.page
+    answer = ask(page, EN_QUESTION)
+    assert answer.locator("a.cite").count() >= 1
+    sync_api.expect(answer.locator("a.translate-action")).to_have_count(0)
+    open_tab(page, "Summaries")
+    sync_api.expect(page.locator("#summary-language-note")).to_contain_text("language model")
+    sync_api.expect(page.locator("#summary-language")).to_have_count(0)
+    shot(page, "16-offline-summaries-no-language")
+
+
+def test_with_an_llm_a_quote_is_translated_into_a_labelled_english_text_in_the_viewer(
+    browser: sync_api.Browser, llm_server: tuple[Server, RoutedLLMServer]
+) -> None:
+    server, _fake = llm_server
+    context, watched = open_page(browser, server.url)
+    try:
+        page = watched.page
+        answer = ask(page, EN_QUESTION)
+        actions = answer.locator("a.translate-action")
+        sync_api.expect(actions).to_have_count(answer.locator("a.cite").count())
+        assert_boxes_inside(actions, page.locator("#chat .bot.message").last)
+        click(page, actions.first)
+        translation = page.locator("#source-viewer .translation")
+        sync_api.expect(translation.locator(".translation-label")).to_have_text(LABEL)
+        sync_api.expect(translation.locator(".translation-text")).to_have_text(TRANSLATION)
+        assert translation.locator("b").count() == 0  # the model's markup shows as text
+        assert direction(translation) == "ltr"
+        sync_api.expect(page.locator("#source-viewer mark.cited")).to_have_count(1)
+        sync_api.expect(page.locator("#source-viewer .progress-msg")).to_have_count(0)
+        assert_boxes_inside(translation, page.locator("#source-viewer .viewer"))
+        shot(page, "17-llm-translation")
+        assert watched.console == [] and watched.dialogs == []
+    finally:
+        context.close()
+
+
+def test_with_the_llm_server_down_a_translation_ends_with_a_message_not_a_spinner(
+    browser: sync_api.Browser, llm_server: tuple[Server, RoutedLLMServer]
+) -> None:
+    server, fake = llm_server
+    context, watched = open_page(browser, server.url)
+    try:
+        page = watched.page
+        answer = ask(page, EN_QUESTION)
+        fake.mode = "error"
+        click(page, answer.locator("a.translate-action").first)
+        sync_api.expect(page.locator("#source-viewer .error-msg")).to_contain_text("No translation")
+        sync_api.expect(
+            page.locator("#source-viewer .progress-msg, #source-viewer .spinner")
+        ).to_have_count(0)
+        sync_api.expect(page.locator("#source-viewer .translation")).to_have_count(0)
+        shot(page, "18-llm-translation-server-down")
+    finally:
+        fake.mode = "ok"
+        context.close()
+
+
+def test_with_an_llm_the_chosen_summary_language_reaches_the_service(
+    browser: sync_api.Browser,
+    llm_server: tuple[Server, RoutedLLMServer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server, _fake = llm_server
+    asked: list[str | None] = []
+    real = server.assistant.summarize
+
+    def spy(*args: object, **kwargs: object) -> Answer:
+        asked.append(kwargs.get("language"))  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(server.assistant, "summarize", spy)
+    context, watched = open_page(browser, server.url)
+    try:
+        page = watched.page
+        open_tab(page, "Summaries")
+        sync_api.expect(page.locator("#summary-language-note")).to_have_count(0)
+        picker = page.locator("#summary-articles input")
+        picker.click()
+        picker.fill(PHONE_CALL[:12])
+        page.get_by_role("option", name=re.compile(PHONE_CALL)).click()
+        page.keyboard.press("Escape")
+        result = page.locator("#summary-result .answer")
+        for code, label, frame in (("en", "English", "ltr"), ("ar", "العربية", "rtl")):
+            page.locator("#summary-language").get_by_label(label).check()
+            page.locator("#summarise").click()
+            sync_api.expect(result).to_have_attribute("lang", code)
+            sync_api.expect(page.locator("#summary-result .progress-msg")).to_have_count(0)
+            assert direction(result) == frame
+            assert set(cited_sources(result)) == {PHONE_CALL}
+            actions = result.locator("a.translate-action")
+            sync_api.expect(actions).to_have_count(result.locator("a.cite").count())
+            assert_boxes_inside(actions, page.locator("#summary-result"))
+            shot(page, f"19-llm-summary-{code}")
+        assert asked == ["en", "ar"]
+        assert watched.console == []
+    finally:
+        context.close()
 
 
 def wait_for_line(process: subprocess.Popen[str], needle: str, timeout_s: float) -> str:

@@ -388,23 +388,23 @@ def test_citation_requests_are_parsed_strictly(request_text: str | None, expecte
 
 
 def test_summarising_one_article_cites_only_that_article(handlers: WebHandlers) -> None:
-    out = handlers.summarise([PHONE_CALL], "", "en")
+    out = handlers.summarise([PHONE_CALL], "")
     assert "summary-result" in out and "cite-list" in out
     assert set(re.findall(r"#cite=([^:\"]+):", out)) == {PHONE_CALL}
 
 
 def test_summarising_with_no_article_chosen_covers_all(handlers: WebHandlers) -> None:
-    out = handlers.summarise([], None, "ar")
+    out = handlers.summarise([], None)
     assert len(set(re.findall(r"#cite=([^:\"]+):", out))) >= 5
 
 
 def test_a_topic_summary_is_cited(handlers: WebHandlers) -> None:
-    out = handlers.summarise(None, "أمن أوراسيا", "ar")
+    out = handlers.summarise(None, "أمن أوراسيا")
     assert LAVROV in out and 'lang="ar"' in out
 
 
 def test_summarising_an_unknown_article_gives_a_message(handlers: WebHandlers) -> None:
-    out = handlers.summarise(["../../etc/passwd"], None, "en")
+    out = handlers.summarise(["../../etc/passwd"], None)
     assert "error-msg" in out and "Not in the index" in out
 
 
@@ -624,14 +624,14 @@ def test_a_failing_summary_ends_with_a_message_not_a_spinner(
         raise RuntimeError("model server vanished")
 
     monkeypatch.setattr(fresh_handlers.assistant, "summarize", broken)
-    updates = list(fresh_handlers.summarise_live([PHONE_CALL], None, "en"))
+    updates = list(fresh_handlers.summarise_live([PHONE_CALL], None))
     assert "progress-msg" in updates[0][0] and "Summarising 1 article" in updates[0][0]
     assert "error-msg" in updates[-1][0] and "RuntimeError" in updates[-1][0]
     assert "progress-msg" not in updates[-1][0]
 
 
 def test_a_summary_shows_progress_then_the_cited_result(handlers: WebHandlers) -> None:
-    updates = list(handlers.summarise_live([PHONE_CALL], None, "en"))
+    updates = list(handlers.summarise_live([PHONE_CALL], None))
     assert "progress-msg" in updates[0][0]
     assert "summary-result" in updates[-1][0] and "paragraph" in updates[-1][0]
 

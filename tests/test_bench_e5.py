@@ -1,0 +1,48 @@
+"""Smoke test of the e5 part of the benchmark (``python -m eval.bench_e5``), bundled articles
+only (``--size 0``): the real command in a subprocess, checked for shape and sanity, never
+for timing targets (benchmarks print numbers; unit tests do not time)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def e5_bench(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One ``--size 0 --cold-runs 1`` run (the five articles indexed with the e5 engine)."""
+    out = tmp_path_factory.mktemp("bench-e5")
+    cmd = [sys.executable, "-m", "eval.bench_e5", "--size", "0", "--cold-runs", "1",
+           "--json", str(out / "e5.json"), "--work", str(out)]  # fmt: skip
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "[bench e5] cold:" in done.stderr
+    return json.loads((out / "e5.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_the_bundled_index_is_measured_with_the_e5_engine(e5_bench: dict[str, Any]) -> None:
+    bundled = e5_bench["bundled"]
+    assert bundled["embedder"] == "e5-engine-multilingual-e5-small-q4-384"
+    assert bundled["chunks"] >= 5 and bundled["ingest_chunks_per_s"] > 0  # 5 articles
+    assert bundled["ingest_cpu_ms_per_chunk"] > 0 and bundled["retrieval_cpu_ms_per_query"] > 0
+    assert 0 < bundled["retrieval_p50_ms"] <= bundled["retrieval_p95_ms"]
+    assert bundled["hit3"] is not None and 0 < bundled["hit3"] <= 1
+    assert "synthetic" not in e5_bench  # --size 0
+
+
+@pytest.mark.slow
+def test_cold_ask_and_the_import_baseline_are_both_reported(e5_bench: dict[str, Any]) -> None:
+    cold = e5_bench["cold"]
+    assert cold["cold_ask_ar_s"] > 0 and cold["cold_ask_en_s"] > 0
+    assert cold["import_chromadb_bm25s_s"] > 0
+    assert cold["cold_ask_vs_import"] == pytest.approx(
+        cold["cold_ask_s"] / cold["import_chromadb_bm25s_s"], abs=0.01
+    )
