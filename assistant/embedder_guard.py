@@ -14,16 +14,18 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.errors import StoreMismatchError
+from vectorstore.chroma_meta import META_SUFFIX
 from vectorstore.chroma_store import collection_name
 
 
 def other_embedder_indexes(client: Any, base: str, current: str) -> dict[str, int]:
-    """``{embedder id: passages}`` of the non-empty collections of ``base`` other than ``current``."""
+    """``{embedder id: passages}`` of the non-empty chunk collections of ``base`` other than
+    ``current`` (a chunk collection's ``.meta`` companion holds records, not passages)."""
     prefix = collection_name(base, "x")[:-1]  # the sanitised "<base>-"
     found: dict[str, int] = {}
     for collection in client.list_collections():
-        name = getattr(collection, "name", collection)
-        if name == current or not str(name).startswith(prefix):
+        name = str(getattr(collection, "name", collection))
+        if name == current or not name.startswith(prefix) or name.endswith(META_SUFFIX):
             continue
         other = client.get_collection(name, embedding_function=None)
         count = other.count()

@@ -400,3 +400,25 @@ def test_ingest_rebuilds_a_store_of_another_embedder_or_schema_with_a_note(
     index = check_index(settings)
     assert index.store.collection.metadata["embedder"] == "hashing-ngram-v1-512"
     assert "foreign" not in index.store.get(["foreign"])
+
+
+def test_a_meta_collection_beside_the_chunks_is_not_taken_for_another_embedders_index(
+    settings: Settings,
+) -> None:
+    """The ``.meta`` companion of a chunk collection (manifest, stamp, lease records: what a
+    Chroma server holds for every instance) holds records, not passages of another embedder."""
+    from assistant.embedder_guard import other_embedder_indexes
+    from vectorstore.chroma_meta import open_meta
+    from vectorstore.chroma_store import collection_name
+
+    client = make_client(settings)
+    current = collection_name(settings.collection, HashingEmbedder().id)
+    meta = open_meta(client, current, create=True)
+    assert meta is not None
+    meta.advance_stamp("ids")
+    assert client.get_collection(current + ".meta", embedding_function=None).count() > 0
+    assert other_embedder_indexes(client, settings.collection, current) == {}
+
+    other = collection_name(settings.collection, "another-embedder")
+    client.create_collection(other, embedding_function=None).add(ids=["x"], embeddings=[[0.0, 1.0]])
+    assert set(other_embedder_indexes(client, settings.collection, current).values()) == {1}
