@@ -12,7 +12,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -79,27 +79,35 @@ def format_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def _progress_bar(total_label: str) -> Callable[[int, int, str], None]:
-    from tqdm import tqdm
+class _ProgressBar:
+    """A tqdm bar on stderr fed by ingest's ``progress(done, total, name)`` calls; closed
+    when the work ends or fails, so an error line is the last thing printed."""
 
-    bar: dict[str, tqdm] = {}
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
 
-    def update(done: int, total: int, name: str) -> None:
-        if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, desc=total_label, unit="file", file=sys.stderr)
-        bar["bar"].n = done
-        bar["bar"].set_postfix_str(name[:30])
-        bar["bar"].refresh()
+    def __call__(self, done: int, total: int, name: str) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=self.label, unit="file", file=sys.stderr)
+        self.bar.n = done
+        self.bar.set_postfix_str(name[:30])
+        self.bar.refresh()
         if done >= total:
-            bar["bar"].close()
+            self.close()
 
-    return update
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.ingest import ingest
 
-    report = ingest(settings, data_dir=args.data, rebuild=args.rebuild, progress=_progress_bar("ingest"), wait_s=args.wait)
+    with closing(_ProgressBar("ingest")) as progress:
+        report = ingest(settings, data_dir=args.data, rebuild=args.rebuild, progress=progress, wait_s=args.wait)
     for message in report.skipped:
         print(f"skipped: {message}", file=sys.stderr)
     for note in report.notes:
@@ -113,7 +121,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 def _assistant(settings: Settings):  # type: ignore[no-untyped-def]
     from assistant.service import Assistant
 
-    return Assistant.from_settings(settings, progress=_progress_bar("first ingest"))
+    with closing(_ProgressBar("first ingest")) as progress:
+        return Assistant.from_settings(settings, progress=progress)
 
 
 STATUS_LABELS = {
