@@ -171,11 +171,13 @@ def test_a_second_ingest_with_wait_runs_after_the_first_and_both_succeed(tmp_pat
     assert_index_matches_files(make_settings(tmp_path))
 
 
-def expected_chat(answers: tuple[Answer, ...]) -> list[tuple[str, str]]:
-    """The chat a session must show after asking its conversation alone."""
-    from assistant.web import Turn, chat_messages
+def expected_chat(assistant: Assistant, answers: tuple[Answer, ...]) -> list[tuple[str, str]]:
+    """The chat a session must show after asking its conversation alone (each citation with
+    its place in its article, as the page shows it)."""
+    from assistant.web import Turn, WebHandlers, chat_messages
 
-    turns = [Turn(question=a.question, answer=a) for a in answers]
+    handlers = WebHandlers(assistant)
+    turns = [Turn(question=a.question, answer=a, positions=handlers.positions(a)) for a in answers]
     return [(m["role"], m["content"]) for m in chat_messages(turns)]
 
 
@@ -202,7 +204,7 @@ def web_app(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
 @pytest.mark.slow
 def test_twenty_simultaneous_web_sessions_each_see_only_their_own_conversation(web_app) -> None:  # type: ignore[no-untyped-def]
     url, assistant, _ = web_app
-    alone = [expected_chat(run_conversation(assistant, i)) for i in range(SESSIONS)]
+    alone = [expected_chat(assistant, run_conversation(assistant, i)) for i in range(SESSIONS)]
     # Every session's conversation differs from every other's, so a session shown
     # another's chat (or a mix of two) cannot compare equal below.
     assert len({tuple(chat) for chat in alone}) == SESSIONS
@@ -218,7 +220,7 @@ def test_an_upload_through_the_page_while_others_chat_is_indexed_and_breaks_no_s
     from gradio_client import handle_file
 
     url, assistant, settings = web_app
-    before = [expected_chat(run_conversation(assistant, i)) for i in range(8)]
+    before = [expected_chat(assistant, run_conversation(assistant, i)) for i in range(8)]
     upload = tmp_path / "خبر من الصفحة.txt"
     upload.write_text(NEW_ARTICLE, encoding="utf-8")
 
@@ -229,7 +231,7 @@ def test_an_upload_through_the_page_while_others_chat_is_indexed_and_breaks_no_s
 
     results = simultaneously(9, work)
     assert "1 added" in results[8][0] and "خبر من الصفحة.txt" in results[8][0]
-    after = [expected_chat(run_conversation(assistant, i)) for i in range(8)]
+    after = [expected_chat(assistant, run_conversation(assistant, i)) for i in range(8)]
     for i in range(8):
         assert results[i] in (before[i], after[i])
     chat, _, _ = web_client(url).predict(NEW_QUESTION, api_name="/ask")
