@@ -103,6 +103,9 @@ def pytest_configure(config: pytest.Config) -> None:
     module-level code, session fixtures and subprocesses (a Chroma server, the CLI) never
     see them either (each xdist worker runs this too)."""
     config.stash[_CLEARED_KEY] = _clear_isolated_variables(os.environ.pop)
+    # Subprocesses (the CLI, app.py, workers) import this checkout, whatever is installed.
+    inherited = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), inherited]))
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
