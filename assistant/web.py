@@ -33,7 +33,7 @@ import gradio as gr
 
 from assistant.errors import UserError
 from assistant.ingest import IngestReport
-from assistant.models import Answer
+from assistant.models import Answer, Article
 from assistant.service import Assistant, History
 from assistant.settings import Settings
 from assistant.web_progress import StepCallback, live
@@ -252,17 +252,23 @@ class WebHandlers:
             found.append(paragraph_position(article, citation.start) if article else None)
         return tuple(found)
 
+    def _indexed_article(self, source: str) -> Article | str:
+        """The *indexed* article ``source``, or the viewer's refusal HTML for any other name."""
+        try:
+            return self.assistant.article(str(source))
+        except UserError as exc:
+            return render_viewer_error(str(exc))
+        except Exception as exc:
+            return render_viewer_error(_internal_error(exc))
+
     def show_source(self, source: str, start: int | None = None, end: int | None = None) -> str:
         """The viewer HTML for an *indexed* article, ``[start:end]`` highlighted.
 
         Any other name (``../../etc/passwd``, a deleted file) gives a refusal, not a file.
         """
-        try:
-            article = self.assistant.article(str(source))
-        except UserError as exc:
-            return render_viewer_error(str(exc))
-        except Exception as exc:
-            return render_viewer_error(_internal_error(exc))
+        article = self._indexed_article(source)
+        if isinstance(article, str):
+            return article
         if start is not None and end is not None and not 0 <= start < end <= len(article.original):
             bad = render_error(
                 f"The cited range {start}–{end} is outside {article.source}; showing the whole article."
@@ -307,12 +313,9 @@ class WebHandlers:
         """The viewer for the quote ``source[start:end]`` of an *indexed* article: its
         labelled machine translation (or why there is none) above the article, the quote
         highlighted. The quote is read from the article, never taken from the page."""
-        try:
-            article = self.assistant.article(str(source))
-        except UserError as exc:
-            return render_viewer_error(str(exc))
-        except Exception as exc:
-            return render_viewer_error(_internal_error(exc))
+        article = self._indexed_article(source)
+        if isinstance(article, str):
+            return article
         if not 0 <= start < end <= len(article.original):
             return render_viewer_error(
                 f"The cited range {start}–{end} is outside {article.source}."

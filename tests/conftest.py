@@ -98,6 +98,17 @@ def _clear_isolated_variables(delete: Callable[[str], object]) -> list[str]:
     return names
 
 
+@pytest.fixture
+def fallback_notes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A fresh list of the embedder's fallback reasons (and "said once" memory) for this test."""
+    from vectorstore import embedders
+
+    reasons: list[str] = []
+    monkeypatch.setattr(embedders, "FALLBACK_REASONS", reasons)
+    monkeypatch.setattr(embedders, "_FALLBACK_NOTED", set())
+    return reasons
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Clear the caller's isolated variables before anything is imported or collected, so
     module-level code, session fixtures and subprocesses (a Chroma server, the CLI) never

@@ -20,20 +20,11 @@ import pytest
 
 from assistant.errors import StoreMismatchError
 from assistant.settings import Settings
-from vectorstore import e5_engine, embedders
+from vectorstore import e5_engine
 from vectorstore.e5_engine import ENGINE_ID, MAX_CHARS, E5EngineEmbedder, clean_text
 from vectorstore.embedders import HashingEmbedder, make_embedder
 
 HUB_MODEL = "intfloat/multilingual-e5-small"
-
-
-@pytest.fixture
-def fallback_notes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """A fresh FALLBACK_REASONS list (and "said once" memory) for this test."""
-    reasons: list[str] = []
-    monkeypatch.setattr(embedders, "FALLBACK_REASONS", reasons)
-    monkeypatch.setattr(embedders, "_FALLBACK_NOTED", set())
-    return reasons
 
 
 @pytest.fixture

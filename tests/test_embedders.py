@@ -24,15 +24,6 @@ HUB_MODEL = "intfloat/multilingual-e5-small"
 
 
 @pytest.fixture
-def fallback_notes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """A fresh FALLBACK_REASONS list (and "said once" memory) for this test."""
-    reasons: list[str] = []
-    monkeypatch.setattr(embedders, "FALLBACK_REASONS", reasons)
-    monkeypatch.setattr(embedders, "_FALLBACK_NOTED", set())
-    return reasons
-
-
-@pytest.fixture
 def empty_hf_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty Hugging Face cache, so no model of the developer's machine is found."""
     cache = tmp_path / "hf-hub"
