@@ -51,7 +51,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -60,6 +59,7 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import PROJECT_ROOT, Settings
+from tests.helpers_chroma import chroma_answers
 
 BUNDLED_ARTICLES = PROJECT_ROOT / "data" / "articles"
 ARTICLE_NAMES = tuple(sorted(p.name for p in BUNDLED_ARTICLES.glob("*.txt")))
@@ -392,16 +392,6 @@ class ChromaServer:
     process: subprocess.Popen[bytes]
 
 
-def _heartbeat(host: str, port: int) -> bool:
-    try:
-        with urllib.request.urlopen(
-            f"http://{host}:{port}/api/v2/heartbeat", timeout=1
-        ) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
     """A real Chroma server (``chroma run --path TMP --port FREE``) for the session."""
@@ -419,7 +409,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaSe
     )
     try:
         deadline = time.monotonic() + CHROMA_START_TIMEOUT_S
-        while not _heartbeat("127.0.0.1", port):
+        while not chroma_answers("127.0.0.1", port):
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(
                     f"chroma run did not answer within {CHROMA_START_TIMEOUT_S} s (see {log.name})"

@@ -59,7 +59,7 @@ class OwnServer:
         )
         log.close()
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not _answers(self.port):
+        while not chroma_answers("127.0.0.1", self.port):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"chroma run did not answer within {START_TIMEOUT_S} s")
             time.sleep(0.2)
@@ -91,10 +91,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _answers(port: int) -> bool:
+def chroma_answers(host: str, port: int) -> bool:
+    """True when a Chroma server at ``host:port`` answers its heartbeat within 1 s."""
     try:
         with urllib.request.urlopen(
-            f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1
+            f"http://{host}:{port}/api/v2/heartbeat", timeout=1
         ) as response:
             return response.status == 200
     except OSError:

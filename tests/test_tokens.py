@@ -209,14 +209,20 @@ def test_no_network_call_is_attempted_when_the_bundled_file_serves_even_with_dow
     assert no_network == []
 
 
-def test_naming_the_counter_does_not_parse_the_file_until_the_first_count(
-    empty_tiktoken_cache: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    builds: list[str] = []
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The encodings ``tokens.build_encoding`` parses during the test, in order."""
+    built: list[str] = []
     real_build = tokens.build_encoding
     monkeypatch.setattr(
-        tokens, "build_encoding", lambda enc, data: builds.append(enc) or real_build(enc, data)
+        tokens, "build_encoding", lambda enc, data: built.append(enc) or real_build(enc, data)
     )
+    return built
+
+
+def test_naming_the_counter_does_not_parse_the_file_until_the_first_count(
+    empty_tiktoken_cache: Path, builds: list[str]
+) -> None:
     counter = get_token_counter(OFFLINE)
     assert counter.id == "tiktoken:cl100k_base" and builds == []
     counter.count("one")
@@ -225,15 +231,10 @@ def test_naming_the_counter_does_not_parse_the_file_until_the_first_count(
 
 
 def test_simultaneous_first_counts_build_the_encoding_once(
-    empty_tiktoken_cache: Path, monkeypatch: pytest.MonkeyPatch
+    empty_tiktoken_cache: Path, builds: list[str]
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    builds: list[str] = []
-    real_build = tokens.build_encoding
-    monkeypatch.setattr(
-        tokens, "build_encoding", lambda enc, data: builds.append(enc) or real_build(enc, data)
-    )
     counter = get_token_counter(OFFLINE)
     with ThreadPoolExecutor(max_workers=8) as pool:
         counts = list(pool.map(counter.count, ["tiktoken is great!"] * 8))
