@@ -335,6 +335,8 @@ def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
     machine = machine_info()
     base_queries = eval_queries(args.questions)
     rows: list[dict[str, Any]] = []
+    if args.work is not None:
+        Path(args.work).mkdir(parents=True, exist_ok=True)  # a --work folder not made yet
     root = Path(tempfile.mkdtemp(prefix="bench-", dir=args.work))
     try:
         for size in args.sizes:

@@ -97,6 +97,8 @@ def cold_start(store: Path, data: Path, queries: list[Query], runs: int) -> dict
 
 def bench_e5(size: int, cold_runs: int, work: Path | None, sampled: int = 60) -> dict[str, Any]:
     """Every e5 measurement (see module doc); temporary folders are removed after."""
+    if work is not None:
+        work.mkdir(parents=True, exist_ok=True)  # a --work folder that does not exist yet
     root = Path(tempfile.mkdtemp(prefix="bench-e5-", dir=work))
     questions = eval_queries(QUESTIONS)
     try:
