@@ -27,6 +27,9 @@ from assistant.settings import PROJECT_ROOT, Settings
 REAL_ARTICLES = PROJECT_ROOT / "data" / "articles"
 _SENTENCE_RE = re.compile(r"(?<=[.؟!])\s+|\n+")
 WEB_REQUEST_TIMEOUT_S = 120.0  # per HTTP call of a test's web client; generous on purpose
+# For one `python -m assistant` run to finish: catches a hang, not a busy machine (a CLI
+# ingest took over 60 s beside two CPU burners and three other test suites).
+CLI_DEADLINE_S = 300.0
 
 
 def make_settings(root: Path, **overrides: object) -> Settings:
@@ -77,7 +80,7 @@ def cli_command(*args: str) -> list[str]:
 
 
 def run_cli(
-    env: Mapping[str, str], *args: str, timeout: float = 60
+    env: Mapping[str, str], *args: str, timeout: float = CLI_DEADLINE_S
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m assistant ARGS`` to completion and capture its output."""
     return subprocess.run(

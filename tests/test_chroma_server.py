@@ -82,7 +82,7 @@ def test_a_server_that_is_not_answering_is_a_one_line_backend_error(settings: Se
     started = time.perf_counter()
     with pytest.raises(BackendError) as caught:
         make_client(settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": port}))
-    assert time.perf_counter() - started < 10
+    assert time.perf_counter() - started < 45  # refused at once; 45 s only catches a hang
     message = str(caught.value)
     assert message.startswith(f"Chroma server at 127.0.0.1:{port} is not answering")
     assert "chroma run" in message and "\n" not in message

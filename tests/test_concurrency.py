@@ -10,6 +10,7 @@ with ``gradio_client`` (one ``Client`` per session).
 from __future__ import annotations
 
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -25,7 +26,6 @@ from tests.helpers_reliability import (
     PROJECT_ROOT,
     assert_index_matches_files,
     chat_texts,
-    cli_command,
     copy_real_articles,
     make_settings,
     offline_env,
@@ -122,7 +122,7 @@ def test_chatting_while_an_upload_is_indexed_gives_no_error_and_the_upload_is_an
     assert_index_matches_files(settings)
 
 
-def _wait_for_lock(proc: subprocess.Popen[bytes], store: Path, timeout: float = 60) -> None:
+def _wait_for_lock(proc: subprocess.Popen[bytes], store: Path, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
         lock = store / "ingest.lock"
@@ -133,20 +133,30 @@ def _wait_for_lock(proc: subprocess.Popen[bytes], store: Path, timeout: float = 
 
 
 def _second_ingest_while_first_runs(
-    root: Path, *args: str
+    root: Path, *args: str, hold_first: bool = True
 ) -> tuple[int, subprocess.CompletedProcess[str]]:
-    """Start one ingest, start another once the first holds the lock; (first's pid, second's result)."""
+    """Start one ingest, start another once the first holds the lock; (first's pid, second's result).
+
+    With ``hold_first`` the first ingest pauses under the lock (at its planning step, see
+    tests/crash_ingest_child.py) until the second has finished, so the second meets a held
+    lock however fast either runs; without it the first runs freely (the ``--wait`` case).
+    """
     env = offline_env(root)
+    release = root / "release-first"
     first = subprocess.Popen(
-        cli_command("ingest"),
-        env=env,
+        [sys.executable, "-m", "tests.crash_ingest_child"],
+        env={**env, "CRASH_MARKS": str(root / "marks"), "CRASH_AT": "_plan:1" if hold_first else "",
+             "CRASH_HOLD": str(release)},
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-    )
+    )  # fmt: skip
     _wait_for_lock(first, root / "store")
-    second = run_cli(env, "ingest", *args, timeout=180)
-    assert first.wait(timeout=180) == 0
+    try:
+        second = run_cli(env, "ingest", *args)
+    finally:
+        release.touch()
+    assert first.wait(timeout=300) == 0
     return first.pid, second
 
 
@@ -165,7 +175,7 @@ def test_a_second_ingest_is_refused_with_the_running_ones_pid(tmp_path: Path) ->
 @pytest.mark.slow
 def test_a_second_ingest_with_wait_runs_after_the_first_and_both_succeed(tmp_path: Path) -> None:
     write_synthetic_corpus(tmp_path / "data", 150)
-    _, second = _second_ingest_while_first_runs(tmp_path, "--wait", "120")
+    _, second = _second_ingest_while_first_runs(tmp_path, "--wait", "120", hold_first=False)
     assert second.returncode == 0, second.stderr[-2000:]
     assert "150 unchanged" in second.stdout
     assert_index_matches_files(make_settings(tmp_path))

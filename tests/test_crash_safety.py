@@ -1,9 +1,11 @@
 """Crash safety of the index (issue 8): killed ingests, stale schemas, damaged files.
 
 The kill trials run the real CLI (``python -m assistant ingest``) on a temporary corpus
-of synthetic articles built from the bundled articles' sentences, SIGKILL it at a random
-moment while it holds the writer lock, run ingest again to completion (in process, to
-save a start-up), and then check with
+of synthetic articles built from the bundled articles' sentences, SIGKILL it inside a
+planned step of its work under the writer lock (every kind of step, at a random moment
+within it: see ``KILL_POINTS`` and tests/crash_ingest_child.py; kill points are steps,
+not wall-clock guesses, so each lands on any machine), run ingest again to completion
+(in process, to save a start-up), and then check with
 :func:`helpers_reliability.assert_index_matches_files` that Chroma, BM25 and the
 manifest hold exactly the chunks the files give now: nothing lost, nothing doubled.
 Between trials the corpus changes (files rewritten, deleted, added) or the store is
@@ -18,6 +20,7 @@ import random
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -31,7 +34,6 @@ from assistant.service import Assistant
 from tests.helpers_reliability import (
     PROJECT_ROOT,
     assert_index_matches_files,
-    cli_command,
     copy_real_articles,
     forget_chroma_clients,
     make_settings,
@@ -41,8 +43,23 @@ from tests.helpers_reliability import (
     write_synthetic_corpus,
 )
 
-KILLS_WANTED = 10  # trials whose SIGKILL landed while the ingest held the writer lock
-MAX_TRIALS = 20
+# Each trial's kill point: (wipe the store first, else change the corpus; the step "NAME:K"
+# of the ingest to kill in, see tests/crash_ingest_child.py). Together they cover every kind
+# of step in first builds and in updates; a random 0-30 ms after the step starts moves the
+# kill within it. The points are steps, not times, so every planned kill lands on any machine.
+KILL_POINTS = [
+    (True, "ChromaStore.upsert:1"),
+    (False, "ChromaStore.delete:1"),
+    (False, "Manifest.save:2"),
+    (True, "Manifest.save:2"),
+    (False, "ChromaStore.upsert:2"),
+    (False, "bm25-save:1"),
+    (True, "ChromaStore.upsert:2"),
+    (False, "prepare:2"),
+    (True, "bm25-save:1"),
+    (False, "_plan:1"),
+]
+STEP_DEADLINE_S = 300.0  # to reach a step or end: a whole ingest, with room for a busy machine
 CORPUS_SIZE = 100
 SEED = int(os.environ.get("CRASH_TRIAL_SEED", "20240608"))
 
@@ -55,49 +72,45 @@ def _lock_text(store_dir: Path) -> str:
         return ""
 
 
-def _start_ingest(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """``python -m assistant ingest`` started in the background, output discarded."""
+def _marks(path: Path) -> list[str]:
+    """The step lines the instrumented ingest wrote so far (see tests/crash_ingest_child.py)."""
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+
+
+def _start_ingest(env: dict[str, str], marks: Path, crash_at: str) -> subprocess.Popen[bytes]:
+    """The CLI's ingest with its steps marked in ``marks``, waiting to be killed at step
+    ``crash_at`` ("NAME:K"; empty: runs to the end); output discarded."""
+    marks.unlink(missing_ok=True)
     return subprocess.Popen(
-        cli_command("ingest"),
-        env=env,
+        [sys.executable, "-m", "tests.crash_ingest_child"],
+        env={**env, "CRASH_MARKS": str(marks), "CRASH_AT": crash_at},
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
 
 
-def _wait_for_lock(
-    proc: subprocess.Popen[bytes], store_dir: Path, timeout: float = 60
-) -> float | None:
-    """The time ``proc`` took the writer lock, or None if it exited first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        if _lock_text(store_dir) == f"pid {proc.pid}":
-            return time.monotonic()
-        time.sleep(0.005)
-    return None
+def _kill_at(env: dict[str, str], store_dir: Path, marks: Path, step: str, delay: float) -> str:
+    """Start an ingest, SIGKILL it ``delay`` s after it reports reaching ``step``.
 
-
-def _locked_duration(env: dict[str, str], store_dir: Path) -> float:
-    """Seconds one uninterrupted ingest holds the lock (the window kills are drawn from)."""
-    proc = _start_ingest(env)
-    locked = _wait_for_lock(proc, store_dir)
-    assert proc.wait(timeout=120) == 0
-    assert locked is not None
-    return time.monotonic() - locked
-
-
-def _kill_after(env: dict[str, str], store_dir: Path, delay: float) -> bool:
-    """Start an ingest, SIGKILL it ``delay`` s after it takes the lock; True if it was still running."""
-    proc = _start_ingest(env)
-    locked = _wait_for_lock(proc, store_dir)
-    if locked is not None:
-        time.sleep(max(0.0, locked + delay - time.monotonic()))
-    running = proc.poll() is None
-    if running:
-        os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-    return running and locked is not None
+    The ingest waits for the kill after that step, so the kill always lands while it
+    holds the writer lock, on any machine speed; ``delay`` (tens of ms) only moves the
+    kill from the start of the step to its middle or end. Returns the kill point's mark.
+    """
+    proc = _start_ingest(env, marks, step)
+    deadline = time.monotonic() + STEP_DEADLINE_S  # generous: a whole ingest on a busy machine
+    while not (kill := [m for m in _marks(marks) if m.startswith("kill ")]):
+        assert proc.poll() is None, f"the ingest ended (exit {proc.returncode}) before {step}"
+        assert time.monotonic() < deadline, f"{step} not reached in {STEP_DEADLINE_S} s"
+        time.sleep(0.002)
+    time.sleep(delay)
+    assert proc.poll() is None and _lock_text(store_dir) == f"pid {proc.pid}"
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait(timeout=STEP_DEADLINE_S) == -signal.SIGKILL
+    return kill[0]
 
 
 def _mutate(data_dir: Path, rng: random.Random, trial: int) -> None:
@@ -115,31 +128,29 @@ def _mutate(data_dir: Path, rng: random.Random, trial: int) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)
 def test_ingest_killed_at_random_points_is_repaired_by_the_next_run_with_nothing_lost(
     tmp_path: Path,
 ) -> None:
     write_synthetic_corpus(tmp_path / "data", CORPUS_SIZE, seed=SEED)
     settings, env, rng = make_settings(tmp_path), offline_env(tmp_path), random.Random(SEED)
-    window = _locked_duration(env, settings.store_dir)
+    marks = tmp_path / "marks.txt"
+    assert _start_ingest(env, marks, crash_at="").wait(timeout=STEP_DEADLINE_S) == 0
     assert_index_matches_files(settings)
-    kills, trials, repaired = 0, 0, 0
-    while kills < KILLS_WANTED and trials < MAX_TRIALS:
-        fresh = trials % 3 == 0
+    killed_in, repaired = [], 0
+    for trial, (fresh, step) in enumerate(KILL_POINTS):
         if fresh:
             shutil.rmtree(settings.store_dir)
         else:
-            _mutate(settings.data_dir, rng, trials)
-        share = (kills + rng.random()) / KILLS_WANTED  # spread kills over the whole window
-        kills += _kill_after(env, settings.store_dir, share * window * (1.0 if fresh else 0.6))
-        trials += 1
+            _mutate(settings.data_dir, rng, trial)
+        mark = _kill_at(env, settings.store_dir, marks, step, rng.uniform(0, 0.03))
+        assert mark.endswith(" " + step.split(":")[0])  # killed in the step planned, not later
+        killed_in.append(mark)
         forget_chroma_clients()
         repaired += bool(ingest(settings).repaired)  # the next run, in process (saves a start-up)
         assert_index_matches_files(settings)
-    print(
-        f"crash trials: {trials}, killed mid-ingest: {kills}, runs that reported a repair: {repaired}"
-    )
-    assert kills >= KILLS_WANTED
+    print(f"crash trials: {len(KILL_POINTS)}, killed in: {killed_in}, repairs reported: {repaired}")
+    assert repaired  # some kills left written chunks the manifest did not record yet
 
 
 def _ingested(tmp_path: Path):  # type: ignore[no-untyped-def]

@@ -33,6 +33,10 @@ from tests.helpers_reliability import copy_real_articles, free_port, make_settin
 
 QUESTION = "ماذा قال لافروف عن الأزمة الأوكرانية؟"
 FALLBACK_NOTE = "The language model failed"
+# The bounds these tests prove are the product's own (a refused connection, a 2 s LLM
+# timeout with one retry, the Chroma heartbeat), against servers that hang for minutes or
+# forever; a deadline this far above them holds on a loaded machine and still fails a hang.
+GENEROUS_S = 45.0
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +58,7 @@ def llm_assistant(root: Path, provider: str, url: str, timeout_s: float = 2) -> 
 
 
 def assert_extractive_fallback(
-    assistant: Assistant, question: str = QUESTION, history=None, limit_s: float = 5
+    assistant: Assistant, question: str = QUESTION, history=None, limit_s: float = GENEROUS_S
 ):  # type: ignore[no-untyped-def]
     """Ask; assert a cited extractive answer with a note that the model failed, within ``limit_s``."""
     started = time.perf_counter()
@@ -80,9 +84,7 @@ def test_an_llm_server_that_returns_garbage_or_errors_gives_the_cited_offline_an
     index_root: Path, mode: str
 ) -> None:
     with FakeLLMServer(mode=mode) as server:  # type: ignore[arg-type]
-        assert_extractive_fallback(
-            llm_assistant(index_root, "openai", server.openai_url), limit_s=8
-        )
+        assert_extractive_fallback(llm_assistant(index_root, "openai", server.openai_url))
 
 
 @pytest.mark.slow
@@ -90,11 +92,9 @@ def test_an_llm_server_that_returns_garbage_or_errors_gives_the_cited_offline_an
 def test_an_llm_server_that_hangs_is_cut_off_by_the_timeout(
     index_root: Path, provider: str
 ) -> None:
-    with FakeLLMServer(mode="slow", slow_s=60) as server:
+    with FakeLLMServer(mode="slow", slow_s=300) as server:  # far beyond GENEROUS_S
         url = server.openai_url if provider == "openai" else server.url
-        answer = assert_extractive_fallback(
-            llm_assistant(index_root, provider, url, timeout_s=2), limit_s=12
-        )
+        answer = assert_extractive_fallback(llm_assistant(index_root, provider, url, timeout_s=2))
     assert any("did not answer" in note or "imed out" in note for note in answer.notes), (
         answer.notes
     )
@@ -112,7 +112,7 @@ def test_a_summary_with_the_llm_down_falls_back_to_the_cited_offline_summary(
     assistant = llm_assistant(index_root, "openai", closed_port_url() + "/v1")
     started = time.perf_counter()
     summary = assistant.summarize(sources=["000_f7af9a86fe9a915b.txt"])
-    assert summary.citations and time.perf_counter() - started < 5
+    assert summary.citations and time.perf_counter() - started < GENEROUS_S
 
 
 def test_the_cli_answers_with_a_note_when_the_llm_is_down(
@@ -147,7 +147,7 @@ def test_a_chroma_server_that_is_down_gives_a_clear_message_fast(tmp_path: Path)
         BackendError, match=r"Chroma server at 127\.0\.0\.1:\d+ is not answering.*chroma run"
     ):
         Assistant.from_settings(_chroma_settings(tmp_path, free_port()))
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < GENEROUS_S
 
 
 @pytest.mark.slow
@@ -157,7 +157,8 @@ def test_a_chroma_server_that_hangs_gives_a_clear_message_in_bounded_time(
     started = time.perf_counter()
     with pytest.raises(BackendError, match="is not answering"):
         open_index(_chroma_settings(tmp_path, hung_server))
-    assert time.perf_counter() - started < 15
+    # the heartbeat's bound; the server never answers
+    assert time.perf_counter() - started < GENEROUS_S
 
 
 @pytest.mark.parametrize("command", [["ask", QUESTION], ["ingest"], ["status"]])
@@ -176,7 +177,7 @@ def test_the_cli_reports_a_chroma_server_that_is_down_in_one_line_with_exit_code
     assert len(lines) == 1 and lines[0].startswith("error: Chroma server at 127.0.0.1:")
 
 
-def _wait_for_heartbeat(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+def _wait_for_heartbeat(port: int, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
         try:
@@ -232,7 +233,7 @@ def test_a_chroma_server_that_stops_mid_session_gives_a_clear_message(
         assistant.ask(QUESTION)
     with pytest.raises(BackendError, match="stopped answering"):
         assistant.summarize(sources=["000_f7af9a86fe9a915b.txt"])
-    assert time.perf_counter() - started < 10
+    assert time.perf_counter() - started < GENEROUS_S
 
 
 @pytest.fixture
@@ -256,23 +257,44 @@ def _timed_counter(settings: Settings) -> tuple[tokens.TokenCounter, float]:
     return counter, time.perf_counter() - started
 
 
+@pytest.fixture
+def download_attempts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every tiktoken download or reachability check, recorded and refused: "at once" is
+    checked as "nothing was fetched or probed", not with a clock."""
+    import tiktoken.load
+
+    from assistant import netcheck
+
+    attempts: list[str] = []
+
+    def refuse(target: str, *args: object, **kwargs: object) -> bytes:
+        attempts.append(target)
+        raise OSError(f"test: no download of {target}")
+
+    monkeypatch.setattr(tiktoken.load, "read_file", refuse)
+    monkeypatch.setattr(
+        netcheck, "reachable", lambda url, timeout_s=1.5: attempts.append(url) or False
+    )
+    return attempts
+
+
 def test_tiktoken_without_its_file_and_with_downloads_off_falls_back_at_once(
-    fresh_token_counters: Path,
+    fresh_token_counters: Path, download_attempts: list[str]
 ) -> None:
-    counter, elapsed = _timed_counter(Settings(allow_downloads=False, embedder="hashing"))
+    counter = tokens.get_token_counter(Settings(allow_downloads=False, embedder="hashing"))
     assert counter is tokens.FALLBACK and "approximate" in counter.name
-    assert elapsed < 0.5 and counter.count("قال لافروف إن العلاقات قوية") > 0
+    assert download_attempts == [] and counter.count("قال لافروف إن العلاقات قوية") > 0
 
 
 def test_a_corrupt_tiktoken_cache_file_is_not_used_and_not_deleted(
-    fresh_token_counters: Path,
+    fresh_token_counters: Path, download_attempts: list[str]
 ) -> None:
     cached = tokens.tiktoken_cache_file("cl100k_base")
     assert cached is not None and cached.parent == fresh_token_counters
     cached.write_bytes(b"not a tiktoken file")
-    counter, elapsed = _timed_counter(Settings(allow_downloads=False, embedder="hashing"))
+    counter = tokens.get_token_counter(Settings(allow_downloads=False, embedder="hashing"))
     assert counter.approximate and "cached cl100k_base file refused" in counter.name
-    assert elapsed < 0.5
+    assert download_attempts == []
     assert cached.read_bytes() == b"not a tiktoken file"
 
 
@@ -294,4 +316,6 @@ def test_a_tiktoken_download_that_hangs_is_abandoned_at_the_deadline(
         counter, elapsed = _timed_counter(Settings(allow_downloads=True, embedder="hashing"))
     finally:
         release.set()
-    assert counter is tokens.FALLBACK and elapsed < 3
+    # The download hangs for 60 s; the product gives up at its 1 s deadline. 30 s tells
+    # the two apart with room for a loaded machine (it measures the deadline, not the CPU).
+    assert counter is tokens.FALLBACK and elapsed < 30

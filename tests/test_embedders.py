@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -118,7 +117,7 @@ def test_the_hashing_aliases_choose_hashing_without_a_fallback_note(
     ],
     ids=["hf-offline", "hf-offline-true", "downloads-off", "hub-unreachable"],
 )
-def test_an_uncached_hub_model_falls_back_to_the_e5_engine_within_2_s_with_the_reason_recorded(
+def test_an_uncached_hub_model_falls_back_to_the_e5_engine_without_trying_the_hub_with_the_reason_recorded(
     monkeypatch: pytest.MonkeyPatch,
     empty_hf_cache: Path,
     hub_unreachable: list[str],
@@ -129,9 +128,12 @@ def test_an_uncached_hub_model_falls_back_to_the_e5_engine_within_2_s_with_the_r
 ) -> None:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    started = time.perf_counter()
+    loads: list[tuple[object, ...]] = []  # the hub load: ~70 s of retries when offline
+    monkeypatch.setattr(embedders, "load_sentence_transformer", lambda *args: loads.append(args))
     embedder = make_embedder(Settings(embedder=HUB_MODEL, allow_downloads=allow_downloads))
-    assert time.perf_counter() - started < 2.0
+    # "without waiting", checked by what was tried rather than by a clock: no model load,
+    # and at most the one short reachability check (only when downloads are allowed).
+    assert loads == [] and len(hub_unreachable) == (reason == "cannot be reached")
     assert isinstance(embedder, E5EngineEmbedder)
     assert embedder.id == "e5-engine-multilingual-e5-small-q4-384"
     assert len(fallback_notes) == 1
@@ -270,9 +272,13 @@ def test_a_hub_name_found_in_the_hf_cache_loads_offline_from_it(
     (repo / "refs").mkdir(parents=True)
     (repo / "refs" / "main").write_text(commit, encoding="utf-8")
     shutil.copytree(tiny_st_model, repo / "snapshots" / commit)
-    started = time.perf_counter()
+    loads: list[tuple[str, bool]] = []
+    real_load = embedders.load_sentence_transformer
+    monkeypatch.setattr(
+        embedders, "load_sentence_transformer", lambda *args: loads.append(args) or real_load(*args)
+    )
     embedder = make_embedder(Settings(embedder="test-org/tiny-e5-arabic", allow_downloads=False))
-    assert time.perf_counter() - started < 5.0
+    assert loads == [("test-org/tiny-e5-arabic", True)]  # from the cache, local files only
     assert isinstance(embedder, embedders.SentenceTransformerEmbedder)
     assert embedder.id == "st-test-org-tiny-e5-arabic-64"
     assert embedder._e5

@@ -212,7 +212,7 @@ def test_another_process_with_another_hash_seed_gives_the_same_ids() -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,  # a hang, not a busy machine
         check=True,
     )
     assert json.loads(done.stdout) == {name: ids_of(bundled(name)) for name in ARTICLE_NAMES}

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import shutil
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -302,12 +301,10 @@ def test_an_empty_cache_dir_variable_means_caching_off_as_in_tiktoken(
 def test_without_any_file_and_with_downloads_off_the_fallback_is_used_at_once(
     empty_tiktoken_cache: Path, no_network: list[str], no_bundled_file: None, encoding: str
 ) -> None:
-    started = time.perf_counter()
     counter = get_token_counter(Settings(tiktoken_encoding=encoding, allow_downloads=False))
-    assert time.perf_counter() - started < 5.0  # generous: no wait is built in
     assert counter is FALLBACK
     assert counter.name.startswith("approximate") and "no tiktoken file" in counter.name
-    assert no_network == []
+    assert no_network == []  # "at once": no connection, request or probe was even tried
 
 
 def test_with_downloads_on_but_the_host_unreachable_the_fallback_is_used(
