@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import BackendError
-from assistant.index import index_name, open_index
+from assistant.index import open_index
 from assistant.ingest import ingest
 from assistant.service import Assistant
 from assistant.settings import PROJECT_ROOT, Settings
@@ -29,7 +29,6 @@ from tests.conftest import cli_env
 from tests.helpers_chroma import OwnServer, own_chroma_server
 from tests.helpers_reliability import assert_index_matches_files, write_synthetic_corpus
 from vectorstore.chroma_store import make_client
-from vectorstore.embedders import make_embedder
 
 GENEROUS_S = 30.0  # a deadline for the product's bound, not for this machine's speed
 
@@ -91,16 +90,25 @@ def test_a_server_killed_mid_ingest_is_a_clear_error_and_the_next_ingest_complet
 ) -> None:
     write_synthetic_corpus(settings.data_dir, 300, seed=3)
     on_server = _on(settings, own_server)
+    marks, release = settings.store_dir.parent / "marks.txt", settings.store_dir.parent / "release"
+    # The real CLI ingest, held (tests/crash_ingest_child.py) as it is about to write its
+    # second group, until the server is gone: the fault lands mid-ingest on any machine speed.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "ingest"],
-        env=cli_env(on_server, {"ASSISTANT_LEASE_SECONDS": "10"}),  # expires 10 s after the fault
+        [sys.executable, "-m", "tests.crash_ingest_child"],
+        env={
+            **cli_env(on_server, {"ASSISTANT_LEASE_SECONDS": "10"}),  # expires 10 s after the fault
+            "CRASH_MARKS": str(marks),
+            "CRASH_AT": "ChromaStore.upsert:2",
+            "CRASH_HOLD": str(release),
+        },
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    _wait_until_writing(on_server, proc)
+    _wait_for_hold(marks, proc)
     own_server.kill()
+    release.touch()
     started = time.monotonic()
     _, err = proc.communicate(timeout=120 + GENEROUS_S)
     assert time.monotonic() - started < on_server.chroma_timeout_s + GENEROUS_S
@@ -116,21 +124,15 @@ def test_a_server_killed_mid_ingest_is_a_clear_error_and_the_next_ingest_complet
     assert_index_matches_files(restarted)
 
 
-def _wait_until_writing(
-    settings: Settings, proc: subprocess.Popen[str], timeout: float = 180
-) -> None:
-    """Wait until the running ingest has written chunks to the server."""
+def _wait_for_hold(marks: Path, proc: subprocess.Popen[str], timeout: float = 300) -> None:
+    """Wait until the instrumented ingest says it is held at its step (generous deadline)."""
     deadline = time.monotonic() + timeout
-    client = make_client(settings)
-    name = index_name(settings, make_embedder(settings))
-    while time.monotonic() < deadline and proc.poll() is None:
-        if (
-            name in {c.name for c in client.list_collections()}
-            and client.get_collection(name).count()
-        ):
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"the ingest ended (exit {proc.returncode}) before its hold"
+        if marks.exists() and "hold " in marks.read_text(encoding="utf-8"):
             return
-        time.sleep(0.05)
-    pytest.fail(f"the ingest never wrote (exit {proc.poll()})")
+        time.sleep(0.02)
+    pytest.fail(f"the ingest was not held in {timeout} s")
 
 
 class _OldChroma(http.server.BaseHTTPRequestHandler):

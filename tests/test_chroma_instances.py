@@ -202,15 +202,23 @@ def test_a_sigkilled_ingest_is_repaired_by_the_next_once_its_lease_expires(
     settings = server_settings  # the repair below keeps the default lease
     write_synthetic_corpus(settings.data_dir, 300, seed=16)
     total = len(list(settings.data_dir.glob("*.txt")))
+    marks = tmp_path / "marks.txt"
+    # The real CLI ingest, marking its steps; it waits to be killed once it starts writing
+    # its second group (the first is recorded on the server by then), so the kill lands
+    # mid-ingest however fast the machine is (tests/crash_ingest_child.py).
     proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "ingest"],
-        env=cli_env(settings, {"ASSISTANT_LEASE_SECONDS": SHORT_LEASE_S}),
+        [sys.executable, "-m", "tests.crash_ingest_child"],
+        env={
+            **cli_env(settings, {"ASSISTANT_LEASE_SECONDS": SHORT_LEASE_S}),
+            "CRASH_MARKS": str(marks),
+            "CRASH_AT": "ChromaStore.upsert:2",
+        },
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    recorded = _wait_for_recorded_files(settings, proc)
-    assert proc.poll() is None, "the ingest finished before it could be killed"
+    _wait_for_kill_mark(marks, proc)
+    recorded = len(_meta(settings).files())
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     assert 0 < recorded < total
@@ -222,18 +230,17 @@ def test_a_sigkilled_ingest_is_repaired_by_the_next_once_its_lease_expires(
     assert _meta(settings).claims() == []
 
 
-def _wait_for_recorded_files(
-    settings: Settings, proc: subprocess.Popen[bytes], timeout: float = 180
-) -> int:
-    """Wait until the server's manifest records some files of the running ingest; how many."""
+def _wait_for_kill_mark(marks: Path, proc: subprocess.Popen[bytes], timeout: float = 300) -> None:
+    """Wait until the instrumented ingest says it reached its kill point (generous deadline)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        meta = _meta(settings)
-        recorded = len(meta.files()) if meta is not None else 0
-        if recorded:
-            return recorded
-        time.sleep(0.05)
-    return 0
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, (
+            f"the ingest ended (exit {proc.returncode}) before its kill point"
+        )
+        if marks.exists() and "kill " in marks.read_text(encoding="utf-8"):
+            return
+        time.sleep(0.02)
+    pytest.fail(f"the ingest did not reach its kill point in {timeout} s")
 
 
 @pytest.mark.slow
