@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -50,6 +51,7 @@ class SentenceVectors:
         self.path = path
         self._vectors: dict[str, np.ndarray] = {}
         self._loaded = False
+        self._lock = threading.Lock()  # the web page answers several questions at once
 
     def _load(self) -> None:
         """Read the saved vectors once (a missing or unreadable file is an empty cache)."""
@@ -70,10 +72,13 @@ class SentenceVectors:
         """Write all vectors atomically (temp file, then rename)."""
         if self.path is None or not self._vectors:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         keys = np.array(list(self._vectors), dtype=str)
         matrix = np.stack(list(self._vectors.values())).astype(np.float32)
-        handle, name = tempfile.mkstemp(dir=self.path.parent, suffix=".npz")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(dir=self.path.parent, suffix=".npz")
+        except OSError:
+            return  # a read-only store: vectors stay in memory
         try:
             with os.fdopen(handle, "wb") as file:
                 np.savez(file, keys=keys, vectors=matrix)
@@ -97,9 +102,10 @@ class SentenceVectors:
         """``(len(texts), dim)`` vectors, embedding (and saving) the ones not cached."""
         if not texts:
             return np.zeros((0, int(getattr(self.embedder, "dim", 0))), np.float32)
-        if self._embed_missing(texts):
-            self._save()
-        return np.stack([self._vectors[sentence_key(self.embedder.id, t)] for t in texts])
+        with self._lock:
+            if self._embed_missing(texts):
+                self._save()
+            return np.stack([self._vectors[sentence_key(self.embedder.id, t)] for t in texts])
 
     def similarities(self, query_vector: Any, texts: list[str]) -> list[float]:
         """Cosine of each text's vector to ``query_vector`` (vectors are L2-normalised)."""
@@ -110,9 +116,10 @@ class SentenceVectors:
 
     def warm(self, texts: Iterable[str]) -> int:
         """Embed and save every text not cached yet (at ingest); how many were embedded."""
-        embedded = self._embed_missing(texts)
-        if embedded:
-            self._save()
+        with self._lock:
+            embedded = self._embed_missing(texts)
+            if embedded:
+                self._save()
         return embedded
 
 

@@ -228,3 +228,11 @@ def test_ingest_leaves_every_quotable_sentence_embedded_beside_the_index(planted
     cache = sentence_cache(planted.settings, planted.index)
     assert cache is not None and cache.path is not None and cache.path.exists()
     assert cache.warm(indexed_sentences(planted.index)) == 0  # nothing left to embed
+
+
+def test_a_store_folder_that_cannot_be_written_keeps_vectors_in_memory(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")  # a file where the store folder should be
+    cache = SentenceVectors(RecordingEmbedder(), blocker / "store" / "c.sentences.npz")
+    assert cache.warm(["نص", "text"]) == 2
+    assert cache.vectors(["نص"]).shape == (1, 8)
