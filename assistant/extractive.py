@@ -318,6 +318,15 @@ def best_coverage(
     )
 
 
+def model_passage(sentences: list[Sentence], retrieved: list[Retrieved]) -> str | None:
+    """The chunk id of the passage that holds the model's closest sentence when it is also
+    the passage retrieval ranks first (two readings agreeing: the fused passage ranking and
+    the sentence ranking), else None: the passage in which the English words the lexicon
+    could not translate count as read (``QueryAnalysis.coverage``)."""
+    best = next((s.chunk.chunk_id for s in sentences if s.dense_rank == 0), None)
+    return best if retrieved and best == retrieved[0].chunk.chunk_id else None
+
+
 def pick(
     sentences: list[Sentence],
     weights: dict[str, float] | None = None,
@@ -451,7 +460,7 @@ def extractive_answer(
     language = language or analysis.reply_language
     abstain = ABSTAIN.get(language, ABSTAIN["en"])
     sentences = score_sentences(analysis, retrieved, names, dense)
-    model_chunk = next((s.chunk.chunk_id for s in sentences if s.dense_rank == 0), None)
+    model_chunk = model_passage(sentences, retrieved)
     if analysis.absent_names or best_coverage(analysis, retrieved, names, model_chunk) < ABSTAIN_COVERAGE:
         return abstain, (), True
     asked = analysis.speakers[0] if analysis.speakers and analysis.wants_statement else None

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.extractive import dense_ranks, dense_weight
+from assistant.extractive import Sentence, dense_ranks, dense_weight, model_passage
+from assistant.models import Chunk, Retrieved, Span
 from assistant.retrieval import QueryAnalysis
 from assistant.sentence_vectors import SentenceVectors, sentence_cache, sentence_key
 
@@ -133,6 +134,26 @@ def test_without_a_multilingual_model_untranslated_words_are_never_read() -> Non
     analysis.dense_reads_words = False
     analysis.untranslated_weight = 5.0
     assert analysis.coverage(set(), 0, model_read=True) == 0.0
+
+
+def _sentence(chunk: Chunk, dense_rank: int | None) -> Sentence:
+    return Sentence(chunk, Span(chunk.start, chunk.end), chunk.text, 1.0, 0, dense_rank=dense_rank)
+
+
+@pytest.mark.parametrize(
+    ("model_best", "expected"), [("first", "first"), ("second", None), (None, None)]
+)
+def test_words_count_as_read_only_where_the_model_and_retrieval_agree_on_the_passage(
+    model_best: str | None, expected: str | None
+) -> None:
+    first, second = (Chunk(name, "f.txt", "نص.", 0, 3) for name in ("first", "second"))
+    sentences = [
+        _sentence(first, 0 if model_best == "first" else 1),
+        _sentence(second, 0 if model_best == "second" else 2 if model_best else None),
+    ]
+    retrieved = [Retrieved(first, 1.0), Retrieved(second, 0.5)]
+    assert model_passage(sentences, retrieved) == expected
+    assert model_passage([], []) is None
 
 
 def test_the_hashing_embedder_has_no_sentence_cache(tmp_path: Path) -> None:
