@@ -24,13 +24,16 @@ import os
 import tempfile
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+Progress = Callable[[int, int, str], None]  # (done, total, name), as ingest reports
+
 BATCH = 32  # sentences per engine call when warming
+STAGE = "sentence vectors"  # the name ingest's progress reports while warming
 
 
 def sentence_key(embedder_id: str, text: str) -> str:
@@ -86,8 +89,9 @@ class SentenceVectors:
         except OSError:
             Path(name).unlink(missing_ok=True)
 
-    def _embed_missing(self, texts: Iterable[str]) -> int:
-        """Embed the texts not cached yet, in batches; how many were embedded."""
+    def _embed_missing(self, texts: Iterable[str], progress: Progress | None = None) -> int:
+        """Embed the texts not cached yet, in batches; how many were embedded. ``progress``
+        hears ``(done, total, STAGE)`` after each batch."""
         self._load()
         missing = {sentence_key(self.embedder.id, t): t for t in texts}
         missing = {k: t for k, t in missing.items() if k not in self._vectors}
@@ -96,7 +100,16 @@ class SentenceVectors:
             batch = items[start : start + BATCH]
             vectors = np.asarray(self.embedder.embed_documents([t for _, t in batch]), dtype=np.float32)
             self._vectors.update({k: v for (k, _), v in zip(batch, vectors, strict=True)})
+            if progress is not None:
+                progress(start + len(batch), len(items), STAGE)
         return len(items)
+
+    def _prune(self, keep: set[str]) -> bool:
+        """Forget vectors whose sentence is no longer indexed; whether any were dropped."""
+        stale = [k for k in self._vectors if k not in keep]
+        for key in stale:
+            del self._vectors[key]
+        return bool(stale)
 
     def vectors(self, texts: list[str]) -> np.ndarray:
         """``(len(texts), dim)`` vectors, embedding (and saving) the ones not cached."""
@@ -114,11 +127,15 @@ class SentenceVectors:
         query = np.asarray(query_vector, dtype=np.float32)
         return [float(x) for x in self.vectors(texts) @ query]
 
-    def warm(self, texts: Iterable[str]) -> int:
-        """Embed and save every text not cached yet (at ingest); how many were embedded."""
+    def warm(self, texts: Iterable[str], progress: Progress | None = None, prune: bool = False) -> int:
+        """Embed and save every text not cached yet (at ingest); how many were embedded.
+        With ``prune``, vectors of texts not among ``texts`` (removed or changed articles)
+        are dropped, so the file tracks the index instead of growing with every edit."""
+        texts = list(texts)
         with self._lock:
-            embedded = self._embed_missing(texts)
-            if embedded:
+            embedded = self._embed_missing(texts, progress)
+            pruned = prune and self._prune({sentence_key(self.embedder.id, t) for t in texts})
+            if embedded or pruned:
                 self._save()
         return embedded
 
@@ -142,6 +159,9 @@ def indexed_sentences(index: Any) -> list[str]:
     return [text for chunk in index.store.all_chunks() for _, text in passage_sentences(chunk) if not is_heading(text)]
 
 
-def warm_sentences(cache: SentenceVectors | None, index: Any) -> int:
-    """Embed the indexed sentences not cached yet (after ingest); how many were embedded."""
-    return cache.warm(indexed_sentences(index)) if cache is not None else 0
+def warm_sentences(cache: SentenceVectors | None, index: Any, progress: Progress | None = None) -> int:
+    """Embed the indexed sentences not cached yet and forget those no longer indexed
+    (ingest's last step); how many were embedded."""
+    if cache is None:
+        return 0
+    return cache.warm(indexed_sentences(index), progress=progress, prune=True)

@@ -27,7 +27,7 @@ from assistant.index import Index, open_index
 from assistant.ingest import IngestReport, ingest
 from assistant.models import Answer, Article, Mode, Retrieved
 from assistant.retrieval import QueryAnalysis, dense_query_text, retrieve
-from assistant.sentence_vectors import sentence_cache, warm_sentences
+from assistant.sentence_vectors import sentence_cache
 from assistant.settings import Settings
 from assistant.summaries import (
     described_article,
@@ -99,7 +99,6 @@ class Assistant:
             wait_s = 20 * settings.lease_seconds if served else 0.0
             ingest(settings, embedder=index.embedder, progress=progress, wait_s=wait_s, only_if_empty=served)
             index = open_index(settings, embedder=index.embedder)
-            warm_sentences(sentence_cache(settings, index), index)
         return cls(settings, index, make_llm(settings))
 
     @property
@@ -398,8 +397,7 @@ class Assistant:
         with self._lock:
             report = ingest(self.settings, embedder=self.index.embedder, rebuild=rebuild, progress=progress, wait_s=30)
             self.index = open_index(self.settings, embedder=self.index.embedder)
-            self._sentences = sentence_cache(self.settings, self.index)
-            warm_sentences(self._sentences, self.index)
+            self._sentences = sentence_cache(self.settings, self.index)  # ingest warmed it
         return report
 
     def add_files(self, paths: list[Path], progress: Callable | None = None) -> tuple[IngestReport, list[str]]:

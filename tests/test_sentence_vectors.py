@@ -257,3 +257,44 @@ def test_a_store_folder_that_cannot_be_written_keeps_vectors_in_memory(tmp_path:
     cache = SentenceVectors(RecordingEmbedder(), blocker / "store" / "c.sentences.npz")
     assert cache.warm(["نص", "text"]) == 2
     assert cache.vectors(["نص"]).shape == (1, 8)
+
+
+def test_ingest_caches_sentence_vectors_reports_them_and_forgets_removed_articles(tmp_path: Path) -> None:
+    """The CLI's ``ingest`` (not only the service) leaves the sentences embedded, says how
+    many, embeds nothing on a second run, and drops a removed article's sentences."""
+    from assistant.index import open_index
+    from assistant.ingest import ingest
+    from assistant.sentence_vectors import STAGE, indexed_sentences
+    from tests.conftest import offline_settings
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "kites.txt").write_text(KITES, "utf-8")
+    (articles / "harbour.txt").write_text(HARBOUR, "utf-8")
+    settings = offline_settings(articles, tmp_path / "store").model_copy(update={"embedder": "e5-engine"})
+    steps: list[tuple[int, int, str]] = []
+    first = ingest(settings, progress=lambda done, total, name: steps.append((done, total, name)))
+    index = open_index(settings)
+    if not index.embedder.id.startswith("e5-engine"):
+        pytest.skip(f"the bundled e5 engine is not usable here ({index.embedder.id})")
+    sentences = set(indexed_sentences(index))
+    assert first.sentence_vectors == len(sentences) > 5
+    assert f"{len(sentences)} sentence vectors cached" in first.summary()
+    assert steps[-1] == (len(sentences), len(sentences), STAGE)
+    assert ingest(settings).sentence_vectors == 0
+
+    (articles / "harbour.txt").unlink()
+    ingest(settings)
+    kept = set(indexed_sentences(open_index(settings)))
+    cache = sentence_cache(settings, open_index(settings))
+    assert cache is not None and cache.path is not None
+    with np.load(cache.path, allow_pickle=False) as saved:
+        assert len(saved["keys"]) == len(kept) < len(sentences)
+
+
+def test_the_progress_line_counts_sentences_in_the_sentence_vector_stage() -> None:
+    from assistant.sentence_vectors import STAGE
+    from assistant.web_progress import Step, progress_html
+
+    assert "32/74 sentences" in progress_html("Indexing", Step(32, 74, STAGE))
+    assert "2/5 files" in progress_html("Indexing", Step(2, 5, "a.txt"))
