@@ -405,7 +405,11 @@ def extractive_answer(
     if analysis.absent_names or best_coverage(analysis, retrieved, names) < ABSTAIN_COVERAGE:
         return abstain, (), True
     asked = analysis.speakers[0] if analysis.speakers and analysis.wants_statement else None
-    chosen = pick(score_sentences(analysis, retrieved, names), slot_weights(analysis), asked=asked)
+    scored, weights = score_sentences(analysis, retrieved, names), slot_weights(analysis)
+    chosen = pick(scored, weights, asked=asked)
+    from assistant.multi_article import complete  # it builds on this module's scoring
+
+    chosen = complete(analysis, scored, chosen, names, weights)
     citations = cite(chosen)
     if not citations:
         return abstain, (), True
