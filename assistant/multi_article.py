@@ -37,7 +37,9 @@ GATHER_SCORE = 0.4  # another article's sentence is gathered from this share of 
 PART_SCORE = 0.3  # a part's answer (with no date asked) must score at least this share of the best
 MAX_GATHERED = MAX_SENTENCES + 1  # an answer listing several articles may quote one more sentence
 
-_AR_PART = re.compile(r"\s*[،,]?\s+(?=و(?:في|من|بعد|قبل|اين|متي|اي|ما|ماذا|كيف|لماذا|هل|الي|مع|عن)\s)")
+_AR_PART = re.compile(
+    r"\s*[،,]?\s+(?=و(?:في|من|بعد|قبل|اين|متي|اي|ما|ماذا|كيف|لماذا|هل|الي|مع|عن)\s)"
+)
 _EN_PART = re.compile(
     r",?\s+and\s+(?=(?:in|at|on|where|when|which|what|who|how|after|before|during|with|about)\b)",
     re.IGNORECASE,
@@ -45,7 +47,9 @@ _EN_PART = re.compile(
 _AR_WEEKDAY_ASKED = re.compile(r"(?:^|\s)اي يوم(?:\s|$)|ايام الاسبوع")
 _EN_WEEKDAY_ASKED = re.compile(r"\b(?:which|what) day\b|\bday of the week\b", re.IGNORECASE)
 _AR_DATE_ASKED = re.compile(r"^\s*و?متي(?:\s|$)|(?:^|\s)اي تاريخ(?:\s|$)")
-_EN_DATE_ASKED = re.compile(r"^\s*(?:and\s+)?when\b|\b(?:which|what) (?:date|year|month)\b", re.IGNORECASE)
+_EN_DATE_ASKED = re.compile(
+    r"^\s*(?:and\s+)?when\b|\b(?:which|what) (?:date|year|month)\b", re.IGNORECASE
+)
 _WEEKDAYS = (
     r"(?:^|[\s،,(])[وب]?(?:السبت|الاحد|الاثنين|الثلاثاء|الاربعاء|الخميس|الجمعه)(?=$|[\s،,.)])"
     r"|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
@@ -56,11 +60,15 @@ _MONTHS = (
     r"|\b(?:january|february|march|april|june|july|august|september|october|november|december)\b"
 )
 _WEEKDAY_RE = re.compile(_WEEKDAYS, re.IGNORECASE)
-_DATE_RE = re.compile(rf"{_WEEKDAYS}|{_MONTHS}|(?:^|\s)[وب]?امس(?=$|[\s،,.])|\b(?:19|20)\d\d\b", re.IGNORECASE)
+_DATE_RE = re.compile(
+    rf"{_WEEKDAYS}|{_MONTHS}|(?:^|\s)[وب]?امس(?=$|[\s،,.])|\b(?:19|20)\d\d\b", re.IGNORECASE
+)
 _AR_LIST_ASKED = re.compile(r"^\s*(?:ما|ماهي|ما هي|اي|ماذا)\s+(?:هي\s+)?(?:ال)?\S{2,}ات(?:\s|$)")
 _EN_LIST_ASKED = re.compile(r"^\s*(?:which|what)\s+(?:of the\s+)?([a-z]{3,}s)\b", re.IGNORECASE)
-_EN_NOT_PLURAL = frozenset({"does", "was", "has", "is", "this", "its", "his", "was"})
-_AR_ALL_ARTICLES = re.compile(r"(?:^|\s)(?:هذه|كل|جميع) ?(?:ال)?مقالات(?:\s|$|[؟?])|(?:^|\s)كلا(?:\s|$)")
+_EN_NOT_PLURAL = frozenset({"does", "was", "has", "is", "this", "its", "his"})
+_AR_ALL_ARTICLES = re.compile(
+    r"(?:^|\s)(?:هذه|كل|جميع) ?(?:ال)?مقالات(?:\s|$|[؟?])|(?:^|\s)كلا(?:\s|$)"
+)
 _EN_ALL_ARTICLES = re.compile(
     r"\b(?:in|across|of) (?:these|the|all|both) articles\b|\beach\b|\bboth\b", re.IGNORECASE
 )
@@ -82,7 +90,11 @@ def asked_type(segment: str, language: str) -> str | None:
     ('weekday', 'date')
     """
     text = normalize(segment)
-    weekday, date = (_AR_WEEKDAY_ASKED, _AR_DATE_ASKED) if language == "ar" else (_EN_WEEKDAY_ASKED, _EN_DATE_ASKED)
+    weekday, date = (
+        (_AR_WEEKDAY_ASKED, _AR_DATE_ASKED)
+        if language == "ar"
+        else (_EN_WEEKDAY_ASKED, _EN_DATE_ASKED)
+    )
     if weekday.search(text):
         return "weekday"
     return "date" if date.search(text) else None
@@ -120,9 +132,16 @@ def question_parts(analysis: QueryAnalysis) -> list[Part]:
     """
     question = analysis.question
     pattern = _AR_PART if analysis.language == "ar" else _EN_PART
-    segments = [s for s in pattern.split(normalize(question) if analysis.language == "ar" else question) if s.strip()]
+    segments = [
+        s
+        for s in pattern.split(normalize(question) if analysis.language == "ar" else question)
+        if s.strip()
+    ]
     segments = _merge_bare(segments, analysis)
-    own = [_segment_slots(analysis, _parallel_tail(s, after)) for s, after in zip(segments, segments[1:] + [""])]
+    own = [
+        _segment_slots(analysis, _parallel_tail(s, after))
+        for s, after in zip(segments, [*segments[1:], ""], strict=True)
+    ]
     parts = []
     for i, segment in enumerate(segments):
         others = frozenset().union(*(o for j, o in enumerate(own) if j != i))
@@ -160,7 +179,9 @@ def _parallel_tail(segment: str, following: str) -> str:
     opening = following.split()[:2]
     if not opening:
         return segment
-    word = opening[0][1:] if opening[0].startswith("و") else (opening[1] if len(opening) > 1 else "")
+    word = (
+        opening[0][1:] if opening[0].startswith("و") else (opening[1] if len(opening) > 1 else "")
+    )
     if opening[0].lower() == "and" or opening[0].startswith("و"):
         words = segment.split()
         at = [i for i, w in enumerate(words) if w.lower() == word.lower()]
@@ -207,7 +228,9 @@ def _passages(
     found: dict[str, frozenset[str]] = {}
     for s in sentences:
         if s.chunk.chunk_id not in found:
-            found[s.chunk.chunk_id] = filled_slots(analysis, s.chunk.text, names.get(s.chunk.source, []))
+            found[s.chunk.chunk_id] = filled_slots(
+                analysis, s.chunk.text, names.get(s.chunk.source, [])
+            )
     return found
 
 
@@ -233,7 +256,11 @@ def part_answers(
         # A part with a setting of its own (Beijing) may be answered by another article; a
         # date asked of the question's one event is looked for where that event is quoted.
         anywhere = len(parts) > 1 and bool(part.slots)
-        done = [s for s in chosen + found if s not in used and answers(part, s, passages[s.chunk.chunk_id])]
+        done = [
+            s
+            for s in chosen + found
+            if s not in used and answers(part, s, passages[s.chunk.chunk_id])
+        ]
         if done:
             used.add(done[0])
             continue
@@ -252,7 +279,9 @@ def part_answers(
     return found
 
 
-def gathered(analysis: QueryAnalysis, sentences: list[Sentence], chosen: list[Sentence]) -> list[Sentence]:
+def gathered(
+    analysis: QueryAnalysis, sentences: list[Sentence], chosen: list[Sentence]
+) -> list[Sentence]:
     """For a question asking for several answers, the best sentence of each article not yet
     quoted that names the listed thing and something else the question asks about ("22
     countries" in a book fair article does not answer "which countries buy Tunisia's oil";
