@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.arabic import normalize
+from assistant.arabic import analyse, normalize
 from assistant.extractive import (
     MAX_SENTENCES,
     Sentence,
@@ -31,7 +31,7 @@ from assistant.extractive import (
     share,
     text_terms,
 )
-from assistant.retrieval import QueryAnalysis
+from assistant.retrieval import QUESTION_WORDS, QueryAnalysis
 
 GATHER_SCORE = 0.4  # another article's sentence is gathered from this share of the best score
 PART_SCORE = 0.3  # a part's answer (with no date asked) must score at least this share of the best
@@ -202,8 +202,8 @@ def answers(part: Part, sentence: Sentence, passage: frozenset[str]) -> bool:
 
 
 def list_head(analysis: QueryAnalysis) -> frozenset[str] | None:
-    """For a question asking for several answers (module doc), the slots its listed thing
-    fills ("meetings" in "which meetings …"; empty when the list is "in these articles" with
+    """For a question asking for several answers (module doc), the analysed terms of its
+    listed thing ("meetings" in "which meetings …"; empty when the list is "in these articles" with
     no such noun); None for any other question."""
     text = normalize(analysis.question) if analysis.language == "ar" else analysis.question
     if analysis.language == "ar":
@@ -218,7 +218,21 @@ def list_head(analysis: QueryAnalysis) -> frozenset[str] | None:
         everywhere = _EN_ALL_ARTICLES.search(text)
     if head is None and everywhere is None:
         return None
-    return _segment_slots(analysis, phrase) if phrase else frozenset()
+    if not phrase:
+        return frozenset()
+    if analysis.language == "en":
+        from assistant.bridge import bridge_query
+
+        phrase = bridge_query(phrase, language="en").text
+    return frozenset(t for t in analyse(_singular(phrase)) if len(t) > 2) - QUESTION_WORDS
+
+
+def _singular(phrase: str) -> str:
+    """``phrase`` with its Arabic sound feminine plurals also given in the singular, as the
+    sentences that list the items name them one by one ("المنظمات" → "المنظمات المنظمة"):
+    the stemmer keeps the plural's "ا" ("منظما" ≠ "منظم")."""
+    extra = [w[:-2] + "ة" for w in phrase.split() if len(w) > 4 and w.endswith("ات")]
+    return " ".join([phrase, *extra])
 
 
 def _passages(
@@ -292,12 +306,14 @@ def gathered(
         return []
     best = max(sentences, key=lambda s: s.score)
     cited = {s.chunk.source for s in chosen}
+    head_slots = {f"t{i}" for i, slot in enumerate(analysis.slots) if slot & head}
     found: list[Sentence] = []
     for sentence in sorted(sentences, key=lambda s: (-s.score, s.rank, s.span.start)):
         if sentence.chunk.source in cited or sentence.score < GATHER_SCORE * best.score:
             continue
         topics = {slot for slot in sentence.filled if slot.startswith("t")}
-        if (head & topics and topics - head) if head else sentence.alone >= best.alone:
+        names = head & set(analyse(sentence.text)) if head else set()
+        if (names and topics - head_slots) if head else sentence.alone >= best.alone:
             found.append(sentence)
             cited.add(sentence.chunk.source)
     return found
