@@ -28,6 +28,7 @@ from assistant.extractive import (
     MAX_SENTENCES,
     Sentence,
     filled_slots,
+    setting_slots,
     share,
     text_terms,
 )
@@ -248,6 +249,20 @@ def _passages(
     return found
 
 
+def focus_part(analysis: QueryAnalysis, weights: dict[str, float]) -> list[Part]:
+    """The question's focus as a part of its own: its heaviest (rarest) topic slot outside
+    its setting clause ("القضية الأفغانية" in "did they discuss the Afghan issue during the
+    SCO meeting?"), which the evidence must name even when the sentences naming the two
+    ministers score higher; none for a question of fewer than two topic slots."""
+    topics = {k: w for k, w in weights.items() if k.startswith("t")}
+    candidates = {k: w for k, w in topics.items() if k not in setting_slots(analysis)}
+    if len(topics) < 2 or not candidates:
+        return []
+    heaviest = max(candidates.values())
+    top = [k for k, w in candidates.items() if w == heaviest]
+    return [Part(frozenset(top))] if len(top) == 1 else []
+
+
 def part_answers(
     analysis: QueryAnalysis,
     sentences: list[Sentence],
@@ -258,7 +273,7 @@ def part_answers(
     """For each part of the question no chosen sentence answers, the strongest candidate
     that does (scored by its own score plus the share of the part's slots it fills
     itself); a part asking no date needs ``PART_SCORE`` of the best score."""
-    parts = question_parts(analysis)
+    parts = question_parts(analysis) or focus_part(analysis, weights)
     if not parts or not sentences:
         return []
     passages = _passages(analysis, sentences, names)
@@ -269,7 +284,7 @@ def part_answers(
     for part in parts:
         # A part with a setting of its own (Beijing) may be answered by another article; a
         # date asked of the question's one event is looked for where that event is quoted.
-        anywhere = len(parts) > 1 and bool(part.slots)
+        anywhere = bool(part.slots) and (len(parts) > 1 or part.wants is None)
         done = [
             s
             for s in chosen + found
@@ -335,6 +350,6 @@ def complete(
     extra = [s for s in gathered(analysis, sentences, ordered) if s not in ordered]
     if not needed and not extra:
         return chosen
-    limit = max(len(needed), MAX_GATHERED if extra else MAX_SENTENCES)
+    limit = max(len(needed), MAX_GATHERED if extra or needed else MAX_SENTENCES)
     kept = ordered[: max(limit - len(extra), len(needed) + 1)]
     return (kept + extra)[:limit]
