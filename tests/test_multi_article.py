@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -47,7 +46,9 @@ ARTICLES = {
         "وقالت هيئة الأرصاد إن الأمطار ستتراجع تدريجياً مع نهاية الشهر.\n"
     ),
 }
-TWO_PARTS = "في أي يوم التقى وزير الصيد السنغالي بنظيره البرتغالي في داكار، وفي أي يوم التقيا في لشبونة؟"
+TWO_PARTS = (
+    "في أي يوم التقى وزير الصيد السنغالي بنظيره البرتغالي في داكار، وفي أي يوم التقيا في لشبونة؟"
+)
 ONE_PART = "في أي يوم التقى وزير الصيد السنغالي بنظيره البرتغالي في داكار؟"
 LISTING = "ما المنظمات التي دعمت اتفاق الصيد البحري في هذه المقالات؟"
 
@@ -97,7 +98,9 @@ def test_a_listing_question_gathers_the_item_from_each_article(treaty: Assistant
     assert set(sources(answer)) == {DAKAR, LISBON}
 
 
-def test_every_quote_of_a_multi_article_answer_is_the_file_text_at_its_offsets(treaty: Assistant) -> None:
+def test_every_quote_of_a_multi_article_answer_is_the_file_text_at_its_offsets(
+    treaty: Assistant,
+) -> None:
     for question in (TWO_PARTS, LISTING):
         for c in treaty.ask(question).citations:
             assert ARTICLES[c.source][c.start : c.end] == c.quote
@@ -124,7 +127,9 @@ def test_the_cli_answers_a_two_part_question_from_both_articles(
         ("", "ar", None),
     ],
 )
-def test_the_answer_type_a_question_asks_for_is_recognised(segment: str, language: str, wanted: str | None) -> None:
+def test_the_answer_type_a_question_asks_for_is_recognised(
+    segment: str, language: str, wanted: str | None
+) -> None:
     assert asked_type(segment, language) == wanted
 
 
