@@ -280,7 +280,7 @@ def pick(
 ) -> list[Sentence]:
     """The evidence, best first: the best sentence, then each further one that is as strong
     (``EQUALLY_STRONG`` of its score, or of the share of the question it fills by itself,
-    which lets another article that answers it too be cited), or that fills at least
+    which lets another sentence or article that answers it too be cited), or that fills at least
     ``MIN_GAIN`` of the slots still open while scoring at least ``COMPLEMENT_SCORE`` of the
     best. For "what did X say" (``asked``), another article's sentence must be X speaking.
     One precise quote beats three loose ones."""
@@ -297,8 +297,7 @@ def pick(
         own = share(weights, sentence.filled)
         elsewhere = sentence.chunk.source not in {s.chunk.source for s in chosen}
         as_strong = sentence.score >= EQUALLY_STRONG * best.score or (
-            elsewhere
-            and (asked is None or (sentence.speaker is not None and sentence.speaker.key == asked.key))
+            (asked is None or (sentence.speaker is not None and sentence.speaker.key == asked.key))
             and own >= EQUALLY_STRONG * share(weights, best.filled)
             and sentence.score >= COMPLEMENT_SCORE * best.score
         )
