@@ -13,9 +13,10 @@ from collections.abc import Callable
 
 import pytest
 
+from assistant.extractive import Sentence, pick
 from assistant.index import open_index
 from assistant.ingest import ingest
-from assistant.models import Answer
+from assistant.models import Answer, Chunk, Span
 from assistant.multi_article import asked_type, carries, question_parts
 from assistant.retrieval import analyse_query
 from assistant.service import Assistant
@@ -162,3 +163,21 @@ def test_a_plain_question_has_no_parts_and_a_bare_question_word_is_not_a_part() 
     assert question_parts(analyse_query("ماذا قال الوزير عن اتفاق الصيد البحري؟")) == []
     parts = question_parts(analyse_query("When and where will the three countries meet again?"))
     assert [p.wants for p in parts] == ["date"]
+
+
+def _sentence(text: str, score: float, filled: set[str], start: int) -> Sentence:
+    chunk = Chunk(chunk_id=f"c{start}", source="a.txt", text=text, start=start, end=start + len(text))
+    return Sentence(
+        chunk, Span(start, start + len(text)), text, score, 0, frozenset(filled), None, 1.0
+    )
+
+
+def test_pick_keeps_a_sentence_of_the_same_article_that_answers_the_whole_question_by_itself() -> (
+    None
+):
+    weights = {"t0": 1.0, "t1": 1.0}
+    best = _sentence("الأولى تجيب عن السؤال كله.", 1.0, {"t0", "t1"}, 0)
+    whole = _sentence("والثالثة تجيب عنه كله أيضاً.", 0.7, {"t0", "t1"}, 100)
+    partial = _sentence("والرابعة تذكر نصفه.", 0.7, {"t0"}, 200)
+    chosen = pick([best, whole, partial], weights)
+    assert whole in chosen and partial not in chosen
