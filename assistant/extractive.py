@@ -297,7 +297,7 @@ def pick(
         own = share(weights, sentence.filled)
         elsewhere = sentence.chunk.source not in {s.chunk.source for s in chosen}
         as_strong = sentence.score >= EQUALLY_STRONG * best.score or (
-            (asked is None or (sentence.speaker is not None and sentence.speaker.key == asked.key))
+            _said_by(sentence, asked, elsewhere)
             and own >= EQUALLY_STRONG * share(weights, best.filled)
             and sentence.score >= COMPLEMENT_SCORE * best.score
         )
@@ -310,6 +310,16 @@ def pick(
     if follow is not None and follow not in chosen and len(chosen) < limit:
         chosen.insert(1, follow)
     return chosen
+
+
+def _said_by(sentence: Sentence, asked: Speaker | None, elsewhere: bool) -> bool:
+    """True when ``sentence`` may stand for what ``asked`` said (always when nobody is
+    asked): ``asked`` is its speaker, or, in the article already quoted, it names ``asked``
+    and no one else is known to speak in it ("وعبر الرئيس الصيني عن ثقته …", a verb the
+    attribution does not know). Another article's sentence must be ``asked`` speaking."""
+    if asked is None or (sentence.speaker is not None and sentence.speaker.key == asked.key):
+        return True
+    return not elsewhere and sentence.speaker is None and f"s:{asked.key}" in sentence.filled
 
 
 def _continues(best: Sentence, sentence: Sentence) -> bool:

@@ -21,6 +21,7 @@ from assistant.multi_article import asked_type, carries, question_parts
 from assistant.retrieval import analyse_query
 from assistant.service import Assistant
 from assistant.settings import Settings
+from assistant.speakers import Speaker
 from tests.conftest import offline_settings
 
 DAKAR = "a_dakar_talks.txt"
@@ -166,7 +167,9 @@ def test_a_plain_question_has_no_parts_and_a_bare_question_word_is_not_a_part() 
 
 
 def _sentence(text: str, score: float, filled: set[str], start: int) -> Sentence:
-    chunk = Chunk(chunk_id=f"c{start}", source="a.txt", text=text, start=start, end=start + len(text))
+    chunk = Chunk(
+        chunk_id=f"c{start}", source="a.txt", text=text, start=start, end=start + len(text)
+    )
     return Sentence(
         chunk, Span(start, start + len(text)), text, score, 0, frozenset(filled), None, 1.0
     )
@@ -181,3 +184,22 @@ def test_pick_keeps_a_sentence_of_the_same_article_that_answers_the_whole_questi
     partial = _sentence("والرابعة تذكر نصفه.", 0.7, {"t0"}, 200)
     chosen = pick([best, whole, partial], weights)
     assert whole in chosen and partial not in chosen
+
+
+def test_for_what_x_said_a_same_article_sentence_naming_x_with_no_known_speaker_is_kept() -> None:
+    xi = Speaker("xi", ("Xi",), ("شي",))
+    weights = {"t0": 1.0, "s:xi": 1.5}
+    best = _sentence("قال شي إن الزيارة رحلة صداقة.", 1.0, {"t0", "s:xi"}, 0)
+    named = _sentence("وعبر شي عن ثقته بأن الزيارة ستعطي زخما جديدا.", 0.7, {"t0", "s:xi"}, 100)
+    other = Sentence(
+        Chunk(chunk_id="b", source="b.txt", text=named.text, start=0, end=len(named.text)),
+        Span(0, len(named.text)),
+        named.text,
+        0.7,
+        0,
+        named.filled,
+        None,
+        1.0,
+    )
+    assert named in pick([best, named], weights, asked=xi)
+    assert other not in pick([best, other], weights, asked=xi)
