@@ -335,7 +335,7 @@ def pick(
 ) -> list[Sentence]:
     """The evidence, best first: the best sentence, then each further one that is as strong
     (``EQUALLY_STRONG`` of its score, or of the share of the question it fills by itself,
-    which lets another article that answers it too be cited), or that fills at least
+    which lets another sentence or article that answers it too be cited), or that fills at least
     ``MIN_GAIN`` of the slots still open while scoring at least ``COMPLEMENT_SCORE`` of the
     best. For "what did X say" (``asked``), another article's sentence must be X speaking.
     One precise quote beats three loose ones."""
@@ -352,8 +352,7 @@ def pick(
         own = share(weights, sentence.filled)
         elsewhere = sentence.chunk.source not in {s.chunk.source for s in chosen}
         as_strong = sentence.score >= EQUALLY_STRONG * best.score or (
-            elsewhere
-            and (asked is None or (sentence.speaker is not None and sentence.speaker.key == asked.key))
+            _said_by(sentence, asked, elsewhere)
             and own >= EQUALLY_STRONG * share(weights, best.filled)
             and sentence.score >= COMPLEMENT_SCORE * best.score
         )
@@ -366,6 +365,16 @@ def pick(
     if follow is not None and follow not in chosen and len(chosen) < limit:
         chosen.insert(1, follow)
     return chosen
+
+
+def _said_by(sentence: Sentence, asked: Speaker | None, elsewhere: bool) -> bool:
+    """True when ``sentence`` may stand for what ``asked`` said (always when nobody is
+    asked): ``asked`` is its speaker, or, in the article already quoted, it names ``asked``
+    and no one else is known to speak in it ("وعبر الرئيس الصيني عن ثقته …", a verb the
+    attribution does not know). Another article's sentence must be ``asked`` speaking."""
+    if asked is None or (sentence.speaker is not None and sentence.speaker.key == asked.key):
+        return True
+    return not elsewhere and sentence.speaker is None and f"s:{asked.key}" in sentence.filled
 
 
 def _continues(best: Sentence, sentence: Sentence) -> bool:
@@ -464,7 +473,11 @@ def extractive_answer(
     if analysis.absent_names or best_coverage(analysis, retrieved, names, model_chunk) < ABSTAIN_COVERAGE:
         return abstain, (), True
     asked = analysis.speakers[0] if analysis.speakers and analysis.wants_statement else None
-    chosen = pick(sentences, slot_weights(analysis), asked=asked)
+    weights = slot_weights(analysis)
+    chosen = pick(sentences, weights, asked=asked)
+    from assistant.multi_article import complete  # it builds on this module's scoring
+
+    chosen = complete(analysis, sentences, chosen, names, weights)
     citations = cite(chosen)
     if not citations:
         return abstain, (), True

@@ -93,9 +93,11 @@ QUESTION_WORDS = set(
     analyse(
         "ماذا ما هل متى أين كيف لماذا من عن في على إلى الى مع قال قالت يقول أكد ذكر بحسب ماهي ما هو "
         "وما ماذا كان كانت التي الذي تم وفق حول بشأن خلال لخص اذكر اشرح تحدث تحدثت أي "
-        "مدة كم عدد نوع"
+        "مدة كم عدد نوع المقال المقالة المقالات مقالات"  # the articles themselves, as "article(s)" in English
     )
-) | set(analyse("منه منها منهم عنه عنها عنهم فيه فيها فيهم عليه عليها إليه إليها له لها لهم به بها هذا هذه ذلك تلك")) | {analyse_word(v) for v in SPEECH_VERBS_AR} | set(analyse("تقول قول يقولون قالوا"))
+) | set(analyse("منه منها منهم عنه عنها عنهم فيه فيها فيهم عليه عليها إليه إليها له لها لهم به بها هذا هذه ذلك تلك"
+    " وفي ومن وعن وعلى ومع وإلى"  # a preposition after "و" (the stemmer leaves "وفي" whole)
+)) | {analyse_word(v) for v in SPEECH_VERBS_AR} | set(analyse("تقول قول يقولون قالوا"))
 ENGLISH_QUESTION_WORDS = {
     "what", "did", "does", "do", "say", "said", "says", "about", "the", "of", "in", "on", "who", "when",
     "where", "which", "how", "why", "is", "are", "was", "were", "a", "an", "and", "to", "tell", "told",
