@@ -88,10 +88,14 @@ class _ProgressBar:
         self.bar: Any = None
 
     def __call__(self, done: int, total: int, name: str) -> None:
-        if self.bar is None:
+        from assistant.sentence_vectors import STAGE
+
+        if self.bar is None or (name == STAGE) != (self.bar.unit == "sentence"):
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc=self.label, unit="file", file=sys.stderr)
+            self.close()  # files are done; the sentence-vector stage gets a bar of its own
+            desc, unit = (STAGE, "sentence") if name == STAGE else (self.label, "file")
+            self.bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr)
         self.bar.n = done
         self.bar.set_postfix_str(name[:30])
         self.bar.refresh()

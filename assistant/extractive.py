@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.arabic import analyse
@@ -53,6 +54,8 @@ MIN_GAIN = 0.15  # ... and fill at least this share of the question's slots that
 ELABORATION_SCORE = 0.5  # the sentence after the best one, on its topic, is kept from this score
 SETTING_WEIGHT = 0.3  # a slot only the question's setting clause fills ("during his visit")
 UNNAMED_SPEAKER = 0.7  # for a position asked of nobody by name: any reported speech
+DENSE_PER_MISS = 1.5  # English: the model's sentence rank bonus per share of words the bridge missed
+MIN_DENSE_SHARE = 0.25  # ... at least this share (a lexicon word may have the wrong sense)
 HEADING_MAX_WORDS = 25
 TITLE_CHARS = 60  # an intro names the article by at most this much of its title
 _SETTING_RE = re.compile(
@@ -90,6 +93,12 @@ class Sentence:
     filled: frozenset[str] = frozenset()
     speaker: Speaker | None = None
     alone: float = 0.0  # the share of the question the sentence confirms word for word
+    dense_rank: int | None = None  # the model's rank of the sentence for the question (0 best)
+
+
+SentenceSimilarity = Callable[[list[str]], list[float]]
+"""Cosine of the question's vector to each sentence's (the model's reading, see
+:mod:`assistant.sentence_vectors`); None offline with the hashing embedder."""
 
 
 def is_heading(text: str) -> bool:
@@ -122,10 +131,11 @@ def text_terms(analysis: QueryAnalysis, text: str) -> set[str]:
     return terms | {t for slot in analysis.slots for t in slot if unclitic(t) in bare}
 
 
-def coverage(analysis: QueryAnalysis, text: str, names: list[str]) -> float:
-    """Share of the question's slots (topics and named speakers) that ``text`` fills."""
+def coverage(analysis: QueryAnalysis, text: str, names: list[str], model_read: bool = False) -> float:
+    """Share of the question's slots (topics and named speakers) that ``text`` fills
+    (``model_read``: it holds the model's closest sentence, see ``QueryAnalysis.coverage``)."""
     found = sum(mentions(text, s, names) for s in analysis.speakers)
-    return analysis.coverage(text_terms(analysis, text), found)
+    return analysis.coverage(text_terms(analysis, text), found, model_read)
 
 
 def slot_weights(analysis: QueryAnalysis) -> dict[str, float]:
@@ -225,11 +235,41 @@ def local_weights(weights: dict[str, float], filled: list[frozenset[str]]) -> di
     }
 
 
+def dense_ranks(analysis: QueryAnalysis, texts: list[str], dense: SentenceSimilarity | None) -> list[int | None]:
+    """The model's rank (0 best) of each sentence for an English question; ``None`` each
+    for an Arabic one or without a model (Arabic words reach the sentences directly).
+
+    >>> dense_ranks(QueryAnalysis("q", "en", "", []), ["a", "b", "c"], lambda t: [0.2, 0.9, 0.5])
+    [2, 0, 1]
+    """
+    if dense is None or analysis.language != "en" or not texts:
+        return [None] * len(texts)
+    similarity = dense(texts)
+    order = sorted(range(len(texts)), key=lambda i: -similarity[i])
+    ranks: list[int | None] = [None] * len(texts)
+    for rank, i in enumerate(order):
+        ranks[i] = rank
+    return ranks
+
+
+def dense_weight(analysis: QueryAnalysis) -> float:
+    """How much the model's sentence rank counts for an English question: in proportion to
+    the share of its words the bridge could not translate (what the lexicon cannot check),
+    and at least ``MIN_DENSE_SHARE`` of that, since a word it knows may be the wrong sense
+    ("fair" → عادل for a book fair)."""
+    return DENSE_PER_MISS * max(MIN_DENSE_SHARE, analysis.bridge_miss_share)
+
+
 def score_sentences(
-    analysis: QueryAnalysis, retrieved: list[Retrieved], names: dict[str, list[str]]
+    analysis: QueryAnalysis,
+    retrieved: list[Retrieved],
+    names: dict[str, list[str]],
+    dense: SentenceSimilarity | None = None,
 ) -> list[Sentence]:
     """Every distinct prose sentence of the top passages, scored (see module doc)."""
     candidates = candidate_sentences(analysis, retrieved, names)
+    ranks = dense_ranks(analysis, [c[3] for c in candidates], dense)
+    model = dense_weight(analysis)
     weights = local_weights(slot_weights(analysis), [c[4] for c in candidates])
     for slot in setting_slots(analysis):
         weights[slot] *= SETTING_WEIGHT
@@ -244,8 +284,10 @@ def score_sentences(
     asked_slot = {f"s:{asked.key}"} if asked is not None else set()
     position = _POSITION_RE.search(analysis.question) is not None
     scored = []
-    for rank, chunk, span, text, filled, speaker, previous in candidates:
+    for (rank, chunk, span, text, filled, speaker, previous), dense_rank in zip(candidates, ranks, strict=True):
         score = share(weights, filled - asked_slot)
+        if dense_rank is not None:
+            score += model / (1 + dense_rank)
         score += CONTEXT_WEIGHT * share(weights, around[chunk.chunk_id] - filled - asked_slot)
         score += RANK_WEIGHT / (1 + rank)
         if asked is not None:
@@ -255,21 +297,34 @@ def score_sentences(
         elif position and reports_speech(text):  # "what is Sudan's position on …": someone's words
             score += STATEMENT_WEIGHT * UNNAMED_SPEAKER * (share(topic, filled) if topic else 1.0)
         alone = lexical_support(analysis, filled)
-        scored.append(Sentence(chunk, span, text, score, rank, filled, speaker, alone))
+        scored.append(Sentence(chunk, span, text, score, rank, filled, speaker, alone, dense_rank))
     return scored
 
 
 def best_coverage(
-    analysis: QueryAnalysis, retrieved: list[Retrieved], names: dict[str, list[str]]
+    analysis: QueryAnalysis,
+    retrieved: list[Retrieved],
+    names: dict[str, list[str]],
+    model_chunk: str | None = None,
 ) -> float:
-    """The highest question coverage of any top passage (the abstention signal)."""
+    """The highest question coverage of any top passage (the abstention signal);
+    ``model_chunk`` is the id of the passage holding the model's closest sentence."""
     return max(
         (
-            coverage(analysis, r.chunk.text, names.get(r.chunk.source, []))
+            coverage(analysis, r.chunk.text, names.get(r.chunk.source, []), r.chunk.chunk_id == model_chunk)
             for r in retrieved[:PASSAGES_CONSIDERED]
         ),
         default=0.0,
     )
+
+
+def model_passage(sentences: list[Sentence], retrieved: list[Retrieved]) -> str | None:
+    """The chunk id of the passage that holds the model's closest sentence when it is also
+    the passage retrieval ranks first (two readings agreeing: the fused passage ranking and
+    the sentence ranking), else None: the passage in which the English words the lexicon
+    could not translate count as read (``QueryAnalysis.coverage``)."""
+    best = next((s.chunk.chunk_id for s in sentences if s.dense_rank == 0), None)
+    return best if retrieved and best == retrieved[0].chunk.chunk_id else None
 
 
 def pick(
@@ -280,7 +335,7 @@ def pick(
 ) -> list[Sentence]:
     """The evidence, best first: the best sentence, then each further one that is as strong
     (``EQUALLY_STRONG`` of its score, or of the share of the question it fills by itself,
-    which lets another article that answers it too be cited), or that fills at least
+    which lets another sentence or article that answers it too be cited), or that fills at least
     ``MIN_GAIN`` of the slots still open while scoring at least ``COMPLEMENT_SCORE`` of the
     best. For "what did X say" (``asked``), another article's sentence must be X speaking.
     One precise quote beats three loose ones."""
@@ -297,8 +352,7 @@ def pick(
         own = share(weights, sentence.filled)
         elsewhere = sentence.chunk.source not in {s.chunk.source for s in chosen}
         as_strong = sentence.score >= EQUALLY_STRONG * best.score or (
-            elsewhere
-            and (asked is None or (sentence.speaker is not None and sentence.speaker.key == asked.key))
+            _said_by(sentence, asked, elsewhere)
             and own >= EQUALLY_STRONG * share(weights, best.filled)
             and sentence.score >= COMPLEMENT_SCORE * best.score
         )
@@ -311,6 +365,16 @@ def pick(
     if follow is not None and follow not in chosen and len(chosen) < limit:
         chosen.insert(1, follow)
     return chosen
+
+
+def _said_by(sentence: Sentence, asked: Speaker | None, elsewhere: bool) -> bool:
+    """True when ``sentence`` may stand for what ``asked`` said (always when nobody is
+    asked): ``asked`` is its speaker, or, in the article already quoted, it names ``asked``
+    and no one else is known to speak in it ("وعبر الرئيس الصيني عن ثقته …", a verb the
+    attribution does not know). Another article's sentence must be ``asked`` speaking."""
+    if asked is None or (sentence.speaker is not None and sentence.speaker.key == asked.key):
+        return True
+    return not elsewhere and sentence.speaker is None and f"s:{asked.key}" in sentence.filled
 
 
 def _continues(best: Sentence, sentence: Sentence) -> bool:
@@ -397,15 +461,23 @@ def extractive_answer(
     retrieved: list[Retrieved],
     names: dict[str, list[str]],
     language: str | None = None,
+    dense: SentenceSimilarity | None = None,
 ) -> tuple[str, tuple[Citation, ...], bool]:
     """``(text, citations, abstained)`` for one question, offline, in ``language`` (default:
-    the language of the user's own words, ``analysis.reply_language``)."""
+    the language of the user's own words, ``analysis.reply_language``); ``dense`` gives the
+    model's similarity of the question to sentences, when a multilingual model is used."""
     language = language or analysis.reply_language
     abstain = ABSTAIN.get(language, ABSTAIN["en"])
-    if analysis.absent_names or best_coverage(analysis, retrieved, names) < ABSTAIN_COVERAGE:
+    sentences = score_sentences(analysis, retrieved, names, dense)
+    model_chunk = model_passage(sentences, retrieved)
+    if analysis.absent_names or best_coverage(analysis, retrieved, names, model_chunk) < ABSTAIN_COVERAGE:
         return abstain, (), True
     asked = analysis.speakers[0] if analysis.speakers and analysis.wants_statement else None
-    chosen = pick(score_sentences(analysis, retrieved, names), slot_weights(analysis), asked=asked)
+    weights = slot_weights(analysis)
+    chosen = pick(sentences, weights, asked=asked)
+    from assistant.multi_article import complete  # it builds on this module's scoring
+
+    chosen = complete(analysis, sentences, chosen, names, weights)
     citations = cite(chosen)
     if not citations:
         return abstain, (), True

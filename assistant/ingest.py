@@ -71,13 +71,15 @@ class IngestReport:
     timings: dict[str, float] = field(default_factory=dict)
     overlapped: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    sentence_vectors: int = 0  # sentences newly embedded for answer selection
 
     def summary(self) -> str:
-        """One line: counts of files by outcome, chunks, time."""
+        """One line: counts of files by outcome, chunks, sentences embedded, time."""
+        sentences = f"; {self.sentence_vectors} sentence vectors cached" if self.sentence_vectors else ""
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
             f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped; "
-            f"{self.chunks} chunks in the index; {self.seconds:.2f} s"
+            f"{self.chunks} chunks in the index{sentences}; {self.seconds:.2f} s"
         )
 
     def foreground_seconds(self) -> float:
@@ -377,8 +379,20 @@ def ingest(
             report.chunks = chunks
         else:
             _update(index, files, report, progress)
+    _cache_sentence_vectors(settings, index, report, progress)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _cache_sentence_vectors(settings: Settings, index: Index, report: IngestReport, progress: Progress | None) -> None:
+    """Embed every quotable sentence not cached yet (ingest's last step, outside the writer
+    guard: the cache is this machine's own file), so that a question pays a matrix product
+    instead of embedding sentences (see :mod:`assistant.sentence_vectors`)."""
+    from assistant.sentence_vectors import sentence_cache, warm_sentences
+
+    since = time.perf_counter()
+    report.sentence_vectors = warm_sentences(sentence_cache(settings, index), index, progress)
+    report.add_time("sentence_vectors", since)
 
 
 def _update(index: Index, files: list[Path], report: IngestReport, progress: Progress | None) -> None:

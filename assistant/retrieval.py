@@ -93,9 +93,11 @@ QUESTION_WORDS = set(
     analyse(
         "ماذا ما هل متى أين كيف لماذا من عن في على إلى الى مع قال قالت يقول أكد ذكر بحسب ماهي ما هو "
         "وما ماذا كان كانت التي الذي تم وفق حول بشأن خلال لخص اذكر اشرح تحدث تحدثت أي "
-        "مدة كم عدد نوع"
+        "مدة كم عدد نوع المقال المقالة المقالات مقالات"  # the articles themselves, as "article(s)" in English
     )
-) | set(analyse("منه منها منهم عنه عنها عنهم فيه فيها فيهم عليه عليها إليه إليها له لها لهم به بها هذا هذه ذلك تلك")) | {analyse_word(v) for v in SPEECH_VERBS_AR} | set(analyse("تقول قول يقولون قالوا"))
+) | set(analyse("منه منها منهم عنه عنها عنهم فيه فيها فيهم عليه عليها إليه إليها له لها لهم به بها هذا هذه ذلك تلك"
+    " وفي ومن وعن وعلى ومع وإلى"  # a preposition after "و" (the stemmer leaves "وفي" whole)
+)) | {analyse_word(v) for v in SPEECH_VERBS_AR} | set(analyse("تقول قول يقولون قالوا"))
 ENGLISH_QUESTION_WORDS = {
     "what", "did", "does", "do", "say", "said", "says", "about", "the", "of", "in", "on", "who", "when",
     "where", "which", "how", "why", "is", "are", "was", "were", "a", "an", "and", "to", "tell", "told",
@@ -168,7 +170,7 @@ class QueryAnalysis:
         """What the question is about: the union of its topic slots."""
         return set().union(*self.slots) if self.slots else set()
 
-    def coverage(self, text_terms: set[str], speakers_found: int) -> float:
+    def coverage(self, text_terms: set[str], speakers_found: int, model_read: bool = False) -> float:
         """Weighted share of the question's slots filled by a text.
 
         Each topic slot (a set of alternative terms) weighs the IDF of its rarest term
@@ -178,14 +180,21 @@ class QueryAnalysis:
         A question of which nothing but untranslated words remain, searched with a
         multilingual model (``dense_reads_words``), has no lexical evidence either way:
         its coverage is 1, so the passages the model ranked are quoted, not refused.
+
+        ``model_read``: the text holds the sentence the multilingual model reads as closest
+        to the question; the untranslated words then count as slots it fills, each weighing
+        like the heaviest slot (the model's evidence for the words the lexicon cannot check).
         """
         weights = self.slot_weights or [1.0] * len(self.slots)
         speakers = SPEAKER_SLOT_WEIGHT * len(self.speakers)
-        total = sum(weights) + speakers + self.untranslated_weight * len(self.untranslated)
+        read = 0.0
+        if model_read and self.dense_reads_words:
+            read = max([*weights, UNTRANSLATED_WEIGHT]) * len(self.untranslated)
+        total = sum(weights) + speakers + self.untranslated_weight * len(self.untranslated) + read
         if total == 0:
             return 1.0 if self.untranslated and self.dense_reads_words else 0.0
         filled = sum(w for slot, w in zip(self.slots, weights, strict=True) if slot & text_terms)
-        return (filled + SPEAKER_SLOT_WEIGHT * speakers_found) / total
+        return (filled + SPEAKER_SLOT_WEIGHT * speakers_found + read) / total
 
     def weigh_slots(self, idf: Callable[[str], float], dense_reads_words: bool = False) -> None:
         """Set ``slot_weights``: each slot weighs the IDF of its rarest term.

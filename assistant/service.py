@@ -22,11 +22,12 @@ from assistant import followups
 from assistant.arabic import detect_language
 from assistant.documents import load_article
 from assistant.errors import BackendError, UserError
-from assistant.extractive import ABSTAIN, coverage, extractive_answer
+from assistant.extractive import ABSTAIN, SentenceSimilarity, coverage, extractive_answer
 from assistant.index import Index, open_index
 from assistant.ingest import IngestReport, ingest
 from assistant.models import Answer, Article, Mode, Retrieved
-from assistant.retrieval import QueryAnalysis, retrieve
+from assistant.retrieval import QueryAnalysis, dense_query_text, retrieve
+from assistant.sentence_vectors import sentence_cache
 from assistant.settings import Settings
 from assistant.summaries import (
     described_article,
@@ -77,6 +78,7 @@ class Assistant:
         self.index = index
         self.llm = llm
         self._lock = threading.RLock()
+        self._sentences = sentence_cache(settings, index)
 
     @classmethod
     def from_settings(
@@ -206,7 +208,8 @@ class Assistant:
     def _extractive(
         self, question: str, analysis: QueryAnalysis, retrieved: list[Retrieved], notes: tuple[str, ...] = ()
     ) -> Answer:
-        text, citations, abstained = extractive_answer(analysis, retrieved, self._names())
+        dense = self._sentence_similarity(analysis)
+        text, citations, abstained = extractive_answer(analysis, retrieved, self._names(), dense=dense)
         return Answer(
             question=question,
             text=text,
@@ -217,6 +220,14 @@ class Assistant:
             mode=self.mode,
             notes=notes,
         )
+
+    def _sentence_similarity(self, analysis: QueryAnalysis) -> SentenceSimilarity | None:
+        """The model's similarity of the question to candidate sentences (None without one)."""
+        cache = self._sentences
+        if cache is None:
+            return None
+        vector = analysis.dense_vector(self.index.embedder, dense_query_text(self.index, analysis))
+        return lambda texts: cache.similarities(vector, texts)
 
     def _llm_stream(
         self, question: str, standalone: str, analysis: QueryAnalysis, retrieved: list[Retrieved], history: History | None
@@ -386,6 +397,7 @@ class Assistant:
         with self._lock:
             report = ingest(self.settings, embedder=self.index.embedder, rebuild=rebuild, progress=progress, wait_s=30)
             self.index = open_index(self.settings, embedder=self.index.embedder)
+            self._sentences = sentence_cache(self.settings, self.index)  # ingest warmed it
         return report
 
     def add_files(self, paths: list[Path], progress: Callable | None = None) -> tuple[IngestReport, list[str]]:

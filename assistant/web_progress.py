@@ -22,6 +22,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.sentence_vectors import STAGE
 from assistant.web_render import render_progress
 
 TICK_S = 0.5  # how often long work re-draws its in-page progress when nothing else happens
@@ -79,6 +80,8 @@ def in_background(
 
 def progress_html(label: str, event: Step | float | None) -> str:
     """The in-page progress line for ``event``: a file count with a bar, or elapsed time."""
+    if isinstance(event, Step) and event.name == STAGE:
+        return render_progress(f"{label} {event.done}/{event.total} sentences · {STAGE}", event.done, event.total)
     if isinstance(event, Step):
         return render_progress(
             f"{label} {event.done}/{event.total} files · {event.name}", event.done, event.total

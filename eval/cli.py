@@ -6,6 +6,12 @@
     python -m eval --qa eval/heldout/questions.jsonl --data-dir eval/heldout/articles --answers a.jsonl
     python -m eval report answers.jsonl [--qa eval/questions.jsonl] --report report/
     python -m eval compare A.jsonl B.jsonl [--qa eval/questions.jsonl] [--report DIR]
+    python -m eval suite --out DIR [--sets main,heldout,heldout2] [--store-dir ROOT]
+    python -m eval compare SUITE_DIR_A SUITE_DIR_B [--report DIR]
+
+``suite`` runs the main set and each held-out set (see :mod:`eval.suite`) over their own
+article folders and writes one report with a column per set and language; ``compare`` given
+two suite folders compares them set by set.
 
 The run asks every question through the same API the web page uses
 (``Assistant.from_settings(Settings()).ask``), so settings come from ``ASSISTANT_*``
@@ -35,7 +41,8 @@ def run_parser() -> argparse.ArgumentParser:
         prog="python -m eval",
         description="Ask every question of a question file and score the answers. "
         "Other commands: `python -m eval compare A.jsonl B.jsonl`, "
-        "`python -m eval report ANSWERS.jsonl`.",
+        "`python -m eval report ANSWERS.jsonl`, "
+        "`python -m eval suite --out DIR` (main and held-out sets side by side).",
     )
     parser.add_argument("--qa", type=Path, required=True, help="question file (JSON Lines)")
     parser.add_argument("--answers", type=Path, required=True, help="answers file to write")
@@ -63,10 +70,37 @@ def compare_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m eval compare", description="Compare two answers files side by side."
     )
-    parser.add_argument("a", type=Path, help="answers file A (the baseline)")
-    parser.add_argument("b", type=Path, help="answers file B")
-    parser.add_argument("--qa", type=Path, default=DEFAULT_QA, help="question file")
+    parser.add_argument("a", type=Path, help="answers file A (the baseline), or a suite folder")
+    parser.add_argument("b", type=Path, help="answers file B, or a suite folder")
+    parser.add_argument(
+        "--qa", type=Path, default=DEFAULT_QA, help="question file (ignored for suite folders)"
+    )
     parser.add_argument("--report", type=Path, help="folder to write compare.md into")
+    return parser
+
+
+def suite_parser() -> argparse.ArgumentParser:
+    """Arguments of ``suite``: the main set and the held-out sets into one report."""
+    parser = argparse.ArgumentParser(
+        prog="python -m eval suite",
+        description="Run the main question set and each held-out set over their own article "
+        "folders; write each set's answers and report, and suite.md with a column per set "
+        "and language.",
+    )
+    parser.add_argument("--out", type=Path, required=True, help="folder for answers and reports")
+    parser.add_argument(
+        "--sets", help="comma-separated sets to run (default: main,heldout,heldout2)"
+    )
+    parser.add_argument(
+        "--store-dir",
+        type=Path,
+        help="index root: each set is indexed into ROOT/<set> (default: folders of their own "
+        "under ASSISTANT_STORE_DIR)",
+    )
+    parser.add_argument(
+        "--judge", action="store_true", help="also score answers with the configured LLM (1-5)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     return parser
 
 
@@ -87,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = {
         "compare": (compare_parser, compare_command),
         "report": (report_parser, report_command),
+        "suite": (suite_parser, suite_command),
     }
     try:
         if args and args[0] in commands:
@@ -103,29 +138,60 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     """Answer the questions, write the answers file, print a summary, optionally a report."""
-    from eval.runner import run_questions
-
     questions = load_questions(args.qa)  # fail on a bad file before loading any model
     if args.data_dir is None:
         assistant, settings = _open_assistant()
     else:
         assistant, settings = _open_on_folder(args.data_dir, args.store_dir)
+    metrics = _answer_questions(assistant, settings, questions, args.answers, args)
+    _finish(metrics, args.report, f"answers written to {args.answers}")
+    return 0
+
+
+def suite_command(args: argparse.Namespace) -> int:
+    """Run each chosen set over its own articles; write its answers and report, then suite.md."""
+    from eval.suite import SUITE_REPORT, answers_path, render_suite, select_sets
+
+    sets = select_sets(args.sets)
+    planned = [(s, load_questions(s.qa)) for s in sets]  # every file checked before any model
+    results: dict[str, dict[str, Any]] = {}
+    for eval_set, questions in planned:
+        print(f"{eval_set.name}: {len(questions)} questions over {eval_set.articles}", flush=True)
+        store = args.store_dir / eval_set.name if args.store_dir else None
+        assistant, settings = _open_on_folder(eval_set.articles, store)
+        answers = answers_path(args.out, eval_set.name)
+        results[eval_set.name] = _answer_questions(assistant, settings, questions, answers, args)
+        write_report(
+            results[eval_set.name], args.out / eval_set.name, f"Q&A evaluation: {eval_set.name}"
+        )
+    text = render_suite(results, sets)
+    (args.out / SUITE_REPORT).write_text(text, encoding="utf-8")
+    print(text, end="")
+    print(f"suite report written to {args.out / SUITE_REPORT}")
+    return 0
+
+
+def _answer_questions(
+    assistant: Any, settings: Any, questions: list[Any], answers: Path, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Ask every question (judged when ``--judge``), write the answers file, return metrics."""
+    from eval.runner import run_questions
+
     judge = None
     if args.judge:
         from eval.judge import make_judge
 
         judge = make_judge(settings)
+    answers.parent.mkdir(parents=True, exist_ok=True)
     lines = run_questions(
         assistant.ask,
         questions,
-        args.answers,
+        answers,
         progress=not args.no_progress,
         mode=assistant.mode.to_dict(),
         judge=judge,
     )
-    metrics = compute_metrics(questions, index_lines(lines))
-    _finish(metrics, args.report, f"answers written to {args.answers}")
-    return 0
+    return compute_metrics(questions, index_lines(lines))
 
 
 def report_command(args: argparse.Namespace) -> int:
@@ -137,11 +203,25 @@ def report_command(args: argparse.Namespace) -> int:
 
 
 def compare_command(args: argparse.Namespace) -> int:
-    """Print the comparison table of two answers files; write compare.md when asked."""
-    questions = load_questions(args.qa)
-    a = compute_metrics(questions, load_answers(args.a))
-    b = compute_metrics(questions, load_answers(args.b))
-    text = render_compare(a, b, str(args.a), str(args.b))
+    """Print the comparison of two answers files (or two suite folders, set by set); write
+    compare.md when asked."""
+    from eval.suite import answers_path, is_suite_folder, shared_sets
+
+    if is_suite_folder(args.a) and is_suite_folder(args.b):
+        pairs = [
+            (s.name, s.qa, answers_path(args.a, s.name), answers_path(args.b, s.name))
+            for s in shared_sets(args.a, args.b)
+        ]
+    else:
+        pairs = [(None, args.qa, args.a, args.b)]
+    texts = []
+    for name, qa, file_a, file_b in pairs:
+        questions = load_questions(qa)
+        a = compute_metrics(questions, load_answers(file_a))
+        b = compute_metrics(questions, load_answers(file_b))
+        title = f"Comparison: {name}" if name else "Comparison"
+        texts.append(render_compare(a, b, str(file_a), str(file_b), title, name is not None))
+    text = "\n".join(texts)
     if args.report:
         args.report.mkdir(parents=True, exist_ok=True)
         (args.report / "compare.md").write_text(text, encoding="utf-8")

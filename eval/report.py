@@ -280,14 +280,28 @@ def changed_questions(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render_compare(a: dict[str, Any], b: dict[str, Any], name_a: str, name_b: str) -> str:
-    """The comparison as Markdown: modes, metric table, questions that changed."""
+def render_compare(
+    a: dict[str, Any],
+    b: dict[str, Any],
+    name_a: str,
+    name_b: str,
+    title: str = "Comparison",
+    by_language: bool = False,
+) -> str:
+    """The comparison as Markdown: modes, metric table (also one per question language when
+    ``by_language``), questions that changed."""
     changed = changed_questions(a, b)
+    languages = [lang for lang in a["by_lang"] if lang in b["by_lang"]] if by_language else []
     parts = [
-        "# Comparison",
+        f"# {title}",
         f"- **A:** `{name_a}` — {describe_modes(a['modes'])}\n"
         f"- **B:** `{name_b}` — {describe_modes(b['modes'])}",
         compare_table(a["overall"], b["overall"]),
+        *(
+            f"### Questions in {lang} (n={b['by_lang'][lang]['n']})\n\n"
+            + compare_table(a["by_lang"][lang], b["by_lang"][lang])
+            for lang in languages
+        ),
         f"## Questions whose hit@1 or abstention changed ({len(changed)})",
         "\n".join(changed) if changed else "None.",
     ]
