@@ -27,8 +27,9 @@ from assistant.settings import PROJECT_ROOT, Settings
 REAL_ARTICLES = PROJECT_ROOT / "data" / "articles"
 _SENTENCE_RE = re.compile(r"(?<=[.؟!])\s+|\n+")
 WEB_REQUEST_TIMEOUT_S = 120.0  # per HTTP call of a test's web client; generous on purpose
-# For one `python -m assistant` run to finish: catches a hang, not a busy machine (a CLI
-# ingest took over 60 s beside two CPU burners and three other test suites).
+# For one `python -m assistant` run to finish: catches a hang, not a busy machine (the old
+# 60 s left little room at a load average of 10-13 on two cores, where a test of three CLI
+# runs failed).
 CLI_DEADLINE_S = 300.0
 
 
