@@ -102,7 +102,7 @@ def with_llm(assistant: Assistant, base_url: str) -> Assistant:
         "llm_provider": "openai",
         "llm_model": "fake",
         "llm_base_url": base_url,
-        "llm_timeout_s": 10.0,
+        "llm_timeout_s": 60.0,  # the fake answers at once: long, so load never times it out
     }
     settings = assistant.settings.model_copy(update=update)
     return Assistant.from_settings(settings, auto_ingest=False)

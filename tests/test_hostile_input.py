@@ -203,7 +203,7 @@ def injection_llm(hostile_root: Path):  # type: ignore[no-untyped-def]
             llm_provider="openai",
             llm_base_url=server.openai_url,
             llm_model="fake",
-            llm_timeout_s=5,
+            llm_timeout_s=60,  # the fake answers at once; a loaded machine must not time it out
         )
         index = Assistant.from_settings(make_settings(hostile_root), auto_ingest=False).index
         yield server, Assistant(settings, index, make_llm(settings))

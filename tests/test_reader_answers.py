@@ -237,7 +237,7 @@ def llm_store(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 def with_llm(settings: Settings, server: FakeLLMServer) -> Settings:
-    update = {"llm_provider": "openai", "llm_model": "fake", "llm_base_url": server.openai_url, "llm_timeout_s": 10.0}
+    update = {"llm_provider": "openai", "llm_model": "fake", "llm_base_url": server.openai_url, "llm_timeout_s": 60.0}  # no fallback under load
     return settings.model_copy(update=update)
 
 

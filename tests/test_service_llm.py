@@ -32,7 +32,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return root / "store", data
 
 
-def make(store: tuple[Path, Path], server: FakeLLMServer, timeout: float = 10.0) -> Assistant:
+def make(store: tuple[Path, Path], server: FakeLLMServer, timeout: float = 60.0) -> Assistant:
+    """An Assistant on ``store`` using ``server``; the LLM timeout is long so that a loaded
+    machine never turns a served answer into the offline fallback."""
     settings = Settings(
         store_dir=store[0],
         data_dir=store[1],
