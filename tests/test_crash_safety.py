@@ -75,9 +75,10 @@ def _lock_text(store_dir: Path) -> str:
 def _marks(path: Path) -> list[str]:
     """The step lines the instrumented ingest wrote so far (see tests/crash_ingest_child.py)."""
     try:
-        return path.read_text(encoding="utf-8").splitlines()
+        text = path.read_text(encoding="utf-8")
     except OSError:
         return []
+    return text[: text.rfind("\n") + 1].splitlines()  # whole lines only: one may be mid-write
 
 
 def _start_ingest(env: dict[str, str], marks: Path, crash_at: str) -> subprocess.Popen[bytes]:
