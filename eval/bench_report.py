@@ -69,7 +69,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("cold_ask_s", "cold ask s", "{:.2f}"),
     ("page_ready_s", "page ready s", "{:.1f}"),
 )
-STAGES = ("clean", "split", "embed", "analyse", "prepare_wait", "chroma", "manifest", "bm25")
+STAGES = ("clean", "split", "embed", "analyse", "prepare_wait", "chroma", "manifest", "bm25", "sentence_vectors")
 
 
 def _run(cmd: Sequence[str]) -> str:
