@@ -470,7 +470,7 @@ def extractive_answer(
     abstain = ABSTAIN.get(language, ABSTAIN["en"])
     sentences = score_sentences(analysis, retrieved, names, dense)
     model_chunk = model_passage(sentences, retrieved)
-    if analysis.absent_names or best_coverage(analysis, retrieved, names, model_chunk) < ABSTAIN_COVERAGE:
+    if analysis.absent_names or analysis.absent_words or best_coverage(analysis, retrieved, names, model_chunk) < ABSTAIN_COVERAGE:
         return abstain, (), True
     asked = analysis.speakers[0] if analysis.speakers and analysis.wants_statement else None
     weights = slot_weights(analysis)
