@@ -489,7 +489,11 @@ def capitalised_runs(question: str) -> list[list[str]]:
     [['World', 'Bank'], ['Hassan', 'Rais']]
     """
     runs: list[list[str]] = [[]]
-    for token in re.findall(r"[A-Za-z][A-Za-z'’-]*", question)[1:]:
+    opening = len(question) - len(question.lstrip())
+    for match in re.finditer(r"[A-Za-z][A-Za-z'’-]*", question):
+        if match.start() == opening:
+            continue
+        token = match.group()
         word = re.sub(r"['’]s$", "", token)
         lower = word.lower()
         if word[:1].isupper() and lower not in ENGLISH_QUESTION_WORDS and lower not in CALENDAR_WORDS:
