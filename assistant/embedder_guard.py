@@ -20,7 +20,12 @@ from vectorstore.chroma_store import collection_name
 
 def other_embedder_indexes(client: Any, base: str, current: str) -> dict[str, int]:
     """``{embedder id: passages}`` of the non-empty chunk collections of ``base`` other than
-    ``current`` (a chunk collection's ``.meta`` companion holds records, not passages)."""
+    ``current`` (a chunk collection's ``.meta`` companion holds records, not passages).
+
+    A collection belongs to ``base`` only when its name is exactly ``base`` joined with the
+    embedder its metadata records: "articles-eval-…" in the same store is another base's
+    index (another ``ASSISTANT_COLLECTION``), not another embedder's for "articles". One
+    without that record (not made by this project's store) is counted under its name."""
     prefix = collection_name(base, "x")[:-1]  # the sanitised "<base>-"
     found: dict[str, int] = {}
     for collection in client.list_collections():
@@ -28,9 +33,12 @@ def other_embedder_indexes(client: Any, base: str, current: str) -> dict[str, in
         if name == current or not name.startswith(prefix) or name.endswith(META_SUFFIX):
             continue
         other = client.get_collection(name, embedding_function=None)
+        embedder = (other.metadata or {}).get("embedder")
+        if embedder is not None and collection_name(base, str(embedder)) != name:
+            continue
         count = other.count()
         if count:
-            found[str((other.metadata or {}).get("embedder", name))] = count
+            found[str(embedder or name)] = count
     return found
 
 

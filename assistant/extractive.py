@@ -456,21 +456,43 @@ def render(
     return "\n".join(lines)
 
 
+def names_other_country(
+    analysis: QueryAnalysis, chosen: list[Sentence], mentioned: Callable[[str], frozenset[str]] | None
+) -> bool:
+    """True when the question names a country that none of the articles of ``chosen``
+    mentions anywhere: their sentences are about another country ("Morocco's olive oil
+    exports" and a sentence on Tunisia's, which shares every other word), so they do not
+    answer it. Whole articles, not passages: a country stated once in the lead still sets
+    the scene of every later sentence."""
+    if mentioned is None or not chosen:
+        return False
+    from assistant.countries import named_countries
+
+    named = named_countries(analysis.question)
+    if not named:
+        return False
+    covered = frozenset().union(*(mentioned(source) for source in {s.chunk.source for s in chosen}))
+    return not named <= covered
+
+
 def extractive_answer(
     analysis: QueryAnalysis,
     retrieved: list[Retrieved],
     names: dict[str, list[str]],
     language: str | None = None,
     dense: SentenceSimilarity | None = None,
+    mentioned: Callable[[str], frozenset[str]] | None = None,
 ) -> tuple[str, tuple[Citation, ...], bool]:
     """``(text, citations, abstained)`` for one question, offline, in ``language`` (default:
     the language of the user's own words, ``analysis.reply_language``); ``dense`` gives the
-    model's similarity of the question to sentences, when a multilingual model is used."""
+    model's similarity of the question to sentences, when a multilingual model is used;
+    ``mentioned`` the countries each article (by source) mentions: a question naming a
+    country none of the quoted articles mentions is refused (:func:`names_other_country`)."""
     language = language or analysis.reply_language
     abstain = ABSTAIN.get(language, ABSTAIN["en"])
     sentences = score_sentences(analysis, retrieved, names, dense)
     model_chunk = model_passage(sentences, retrieved)
-    if analysis.absent_names or best_coverage(analysis, retrieved, names, model_chunk) < ABSTAIN_COVERAGE:
+    if analysis.absent_names or analysis.absent_words or best_coverage(analysis, retrieved, names, model_chunk) < ABSTAIN_COVERAGE:
         return abstain, (), True
     asked = analysis.speakers[0] if analysis.speakers and analysis.wants_statement else None
     weights = slot_weights(analysis)
@@ -479,6 +501,6 @@ def extractive_answer(
 
     chosen = complete(analysis, sentences, chosen, names, weights)
     citations = cite(chosen)
-    if not citations:
+    if not citations or names_other_country(analysis, chosen, mentioned):
         return abstain, (), True
     return render(language, citations, speakers=[s.speaker for s in chosen]), citations, False

@@ -22,6 +22,7 @@ Steps for one question:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -112,6 +113,8 @@ CALENDAR_WORDS = frozenset({
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
 })  # fmt: skip
 UNTRANSLATED_WEIGHT = 1.0
+MIN_NAME_WORDS = 2  # capitalised words in a run that make it a proper name (absent_name_words)
+MIN_NAME_LETTERS = 4  # shorter words of a name are not judged absent
 SPEAKER_SLOT_WEIGHT = 1.5
 
 
@@ -138,6 +141,7 @@ class QueryAnalysis:
     untranslated_weight: float = UNTRANSLATED_WEIGHT
     name_slots: dict[int, str] = field(default_factory=dict)
     absent_names: list[int] = field(default_factory=list)
+    absent_words: list[str] = field(default_factory=list)
     reply_language: str = ""
     dense_reads_words: bool = False
     _vector: tuple[str, Any] | None = field(default=None, repr=False, compare=False)
@@ -470,7 +474,58 @@ def retrieve(
         analysis.absent_names = [
             i for i in analysis.absent_names if not spelled_otherwise(analysis.name_slots[i], vocabulary)
         ]
+    if analysis.language == "en" and analysis.untranslated and index.lexical is not None:
+        analysis.absent_words = absent_name_words(analysis, bridge_vocabulary(index))
     return analysis, search(index, analysis, k)
+
+
+def capitalised_runs(question: str) -> list[list[str]]:
+    """Runs of two or more consecutive capitalised words of an English question (its
+    multi-word proper names: "World Bank", "Hassan Rais"), a possessive "'s" set aside;
+    question words ("What", "Did"), months and the question's first word (capitalised as
+    any sentence start: "Besides Britain, …") never start or extend a run.
+
+    >>> capitalised_runs("What did the World Bank say to Hassan Rais's team in May?")
+    [['World', 'Bank'], ['Hassan', 'Rais']]
+    """
+    runs: list[list[str]] = [[]]
+    opening = len(question) - len(question.lstrip())
+    for match in re.finditer(r"[A-Za-z][A-Za-z'’-]*", question):
+        if match.start() == opening:
+            continue
+        token = match.group()
+        word = re.sub(r"['’]s$", "", token)
+        lower = word.lower()
+        if word[:1].isupper() and lower not in ENGLISH_QUESTION_WORDS and lower not in CALENDAR_WORDS:
+            runs[-1].append(word)
+            if word != token:  # "Rais's team": the possessive ends the name
+                runs.append([])
+        elif runs[-1]:
+            runs.append([])
+    return [run for run in runs if len(run) >= MIN_NAME_WORDS]
+
+
+def absent_name_words(analysis: QueryAnalysis, vocabulary: Collection[str]) -> list[str]:
+    """Words of the question's multi-word proper names (:func:`capitalised_runs`) that
+    neither the lexicon translated nor any spelling of which occurs in the index: the name
+    is then absent from the articles ("World Bank" where no article has بنك in any form),
+    as a name needs all its words. Lenient on purpose: a transliteration too short to
+    check (two consonants or fewer, "Rais" رس) counts as found, and so does any word whose
+    consonant skeleton an indexed word shares or misses by one letter; a single capitalised
+    word is never judged (an exonym such as "Cairo" القاهرة has no skeleton in common)."""
+    from assistant.bridge import MIN_SKELETON, match_transliteration, transliterate
+
+    untranslated = set(analysis.untranslated)
+    absent = []
+    for run in capitalised_runs(analysis.question):
+        for word in run:
+            if word not in untranslated or len(word) < MIN_NAME_LETTERS:
+                continue
+            candidates = transliterate(word)
+            if any(len(c) < MIN_SKELETON for c in candidates) or match_transliteration(word, vocabulary):
+                continue
+            absent.append(word)
+    return absent
 
 
 def spelled_otherwise(name: str, vocabulary: Collection[str]) -> bool:

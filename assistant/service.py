@@ -79,6 +79,7 @@ class Assistant:
         self.llm = llm
         self._lock = threading.RLock()
         self._sentences = sentence_cache(settings, index)
+        self._countries: dict[tuple[str, str], frozenset[str]] = {}
 
     @classmethod
     def from_settings(
@@ -209,7 +210,9 @@ class Assistant:
         self, question: str, analysis: QueryAnalysis, retrieved: list[Retrieved], notes: tuple[str, ...] = ()
     ) -> Answer:
         dense = self._sentence_similarity(analysis)
-        text, citations, abstained = extractive_answer(analysis, retrieved, self._names(), dense=dense)
+        text, citations, abstained = extractive_answer(
+            analysis, retrieved, self._names(), dense=dense, mentioned=self._article_countries
+        )
         return Answer(
             question=question,
             text=text,
@@ -220,6 +223,18 @@ class Assistant:
             mode=self.mode,
             notes=notes,
         )
+
+    def _article_countries(self, source: str) -> frozenset[str]:
+        """The countries the indexed article ``source`` mentions (its chunks read once per
+        version of the article: one store read of a few ms, then kept)."""
+        from assistant.countries import mentioned_countries
+
+        entry = self.index.manifest.files.get(source, {})
+        key = (source, str(entry.get("hash", "")))
+        if key not in self._countries:
+            chunks = self.index.store.get_many(list(entry.get("chunk_ids", [])))
+            self._countries[key] = mentioned_countries("\n".join(c.text for c in chunks))
+        return self._countries[key]
 
     def _sentence_similarity(self, analysis: QueryAnalysis) -> SentenceSimilarity | None:
         """The model's similarity of the question to candidate sentences (None without one)."""

@@ -422,3 +422,28 @@ def test_a_meta_collection_beside_the_chunks_is_not_taken_for_another_embedders_
     other = collection_name(settings.collection, "another-embedder")
     client.create_collection(other, embedding_function=None).add(ids=["x"], embeddings=[[0.0, 1.0]])
     assert set(other_embedder_indexes(client, settings.collection, current).values()) == {1}
+
+
+def test_another_collection_names_index_in_the_same_store_is_not_another_embedders(
+    settings: Settings,
+) -> None:
+    """``ASSISTANT_COLLECTION=articles-eval`` beside ``articles`` in one store (the eval
+    suite does this): its collection starts with "articles-" but is another base's index
+    with the *same* embedder, so asking with ``articles`` must not be refused for it."""
+    from assistant.embedder_guard import other_embedder_indexes
+    from vectorstore.chroma_store import collection_name
+
+    client = make_client(settings)
+    embedder_id = HashingEmbedder().id
+    current = collection_name(settings.collection, embedder_id)
+    other_base = collection_name(settings.collection + "-eval", embedder_id)
+    client.create_collection(other_base, embedding_function=None, metadata={"embedder": embedder_id}).add(
+        ids=["x"], embeddings=[[0.0, 1.0]]
+    )
+    assert other_embedder_indexes(client, settings.collection, current) == {}
+
+    other_embedder = collection_name(settings.collection, "another-embedder")
+    client.create_collection(other_embedder, embedding_function=None, metadata={"embedder": "another-embedder"}).add(
+        ids=["y"], embeddings=[[1.0, 0.0]]
+    )
+    assert other_embedder_indexes(client, settings.collection, current) == {"another-embedder": 1}

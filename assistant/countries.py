@@ -1,0 +1,115 @@
+"""Countries a question names and countries an article mentions, for refusing a question
+about one country that an article about another would otherwise answer ("Morocco's olive
+oil exports" answered by a sentence on Tunisia's).
+
+The names are the Unicode CLDR's country names in Arabic and English, as shipped by Babel
+(no hand-written list, so no list fitted to our articles). A country named in a question
+is matched on whole words (Arabic: after ال and one-letter proclitics; English: capitalised,
+as written), so that "مايو" (May) is not Mayotte; an article mentions a country when its
+analysed words hold the name's stems, or the start of one (the adjective "التونسية" is
+Tunisia), which is lenient on purpose: a missed mention refuses a good answer. This module
+does not translate, retrieve or decide: :mod:`assistant.extractive` refuses when the
+articles it quotes mention none of a country the question names.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+
+from assistant.arabic import analyse, normalize
+
+log = logging.getLogger(__name__)
+
+# CLDR regions that are not countries, and Arabic country names that are everyday words
+# ("مالي": financial, "بنين": sons), which would make a question name a country it does not.
+NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ", "AQ"})
+COMMON_WORDS = frozenset({"ML", "BJ"})
+_PROCLITICS = "وبلفك"
+
+
+@lru_cache(maxsize=1)
+def country_names() -> dict[str, tuple[str, str]]:
+    """Region code → (Arabic name, English name) of every CLDR country, or {} without Babel
+    (the check is then off: refusing needs the names)."""
+    try:
+        from babel import Locale
+    except ImportError:  # pragma: no cover - babel is a declared dependency
+        log.warning("babel is not installed: questions naming a country the articles omit are not refused")
+        return {}
+    arabic, english = Locale("ar").territories, Locale("en").territories
+    return {
+        code: (arabic[code], re.sub(r"\s*\(.*\)", "", english.get(code, "")))
+        for code in arabic
+        if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES | COMMON_WORDS
+    }
+
+
+def _bare(word: str) -> str:
+    """A normalised Arabic word without its article and one-letter proclitics ("والمغرب" →
+    "مغرب"), as long as three letters remain."""
+    for prefix in ("ال", "وال", "بال", "فال", "كال", "لل"):
+        if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+            return word[len(prefix) :]
+    if len(word) > 4 and word[0] in _PROCLITICS:
+        return _bare(word[1:])
+    return word
+
+
+def _arabic_words(text: str) -> list[str]:
+    return [_bare(w) for w in re.findall(r"\w+", normalize(text))]
+
+
+@lru_cache(maxsize=1)
+def _question_forms() -> dict[str, tuple[tuple[str, ...], str]]:
+    """Code → (the Arabic name as bare words, the English name)."""
+    return {code: (tuple(_arabic_words(ar)), en) for code, (ar, en) in country_names().items()}
+
+
+def named_countries(question: str) -> frozenset[str]:
+    """Codes of the countries ``question`` names by their Arabic or English name.
+
+    >>> sorted(named_countries("كم بلغت صادرات المغرب من زيت الزيتون؟"))
+    ['MA']
+    >>> sorted(named_countries("What did Wang Yi say about China and the United States in May?"))
+    ['CN', 'US']
+    """
+    words = _arabic_words(question)
+    joined = f" {' '.join(words)} "
+    return frozenset(
+        code
+        for code, (arabic, english) in _question_forms().items()
+        if (arabic and f" {' '.join(arabic)} " in joined) or _names_in_english(english, question)
+    )
+
+
+def _names_in_english(name: str, question: str) -> bool:
+    """True when ``question`` holds the English country ``name`` as written (capitalised),
+    as whole words."""
+    return bool(name) and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question) is not None
+
+
+@lru_cache(maxsize=1)
+def _stems() -> dict[str, tuple[str, ...]]:
+    return {code: tuple(analyse(arabic)) for code, (arabic, _) in country_names().items()}
+
+
+def mentioned_countries(text: str) -> frozenset[str]:
+    """Codes of the countries ``text`` (Arabic) mentions, leniently (module doc).
+
+    >>> sorted(mentioned_countries("قالت وزارة الفلاحة التونسية إن الصادرات ارتفعت")) == ["TN"]
+    True
+    """
+    terms = set(analyse(text))
+    return frozenset(
+        code
+        for code, stems in _stems().items()
+        if stems and all(any(_stem_match(term, stem) for term in terms) for stem in stems)
+    )
+
+
+def _stem_match(term: str, stem: str) -> bool:
+    """``term`` is ``stem``, starts with it, or is a start of it of at least three letters
+    (the stemmer cuts "السوداني" to "سود", "سودان" being the name)."""
+    return term.startswith(stem) or (len(term) >= 3 and stem.startswith(term))
