@@ -177,6 +177,22 @@ def offline_settings(data_dir: Path, store_dir: Path) -> Settings:
     )
 
 
+def assistant_over(root: Path, articles: dict[str, str]):  # type: ignore[no-untyped-def]
+    """An offline assistant (hashing, no LLM) over ``articles`` ({file name: text}) written
+    into ``root/articles`` here and ingested into a fresh store in ``root/store``."""
+    from assistant.index import open_index
+    from assistant.ingest import ingest
+    from assistant.service import Assistant
+
+    folder = root / "articles"
+    folder.mkdir()
+    for name, text in articles.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    settings = offline_settings(folder, root / "store")
+    ingest(settings)
+    return Assistant(settings, open_index(settings), llm=None)
+
+
 @pytest.fixture
 def settings(tmp_path: Path, articles_dir: Path) -> Settings:
     """Offline settings: ``articles_dir``, a fresh store, hashing embedder, no downloads, no LLM."""

@@ -11,11 +11,8 @@ import pytest
 
 from assistant.arabic import words
 from assistant.bridge import SkeletonIndex
-from assistant.index import open_index
-from assistant.ingest import ingest
 from assistant.retrieval import absent_name_words, analyse_query, capitalised_runs
-from assistant.service import Assistant
-from tests.conftest import offline_settings
+from tests.conftest import assistant_over
 
 UKRAINE_ARTICLE = (
     "وانغ يي يبحث الأزمة في أوكرانيا\n\n"
@@ -78,17 +75,6 @@ def test_a_word_of_a_name_no_spelling_in_the_index_matches_is_absent(
 
 def test_an_arabic_question_has_no_absent_name_words() -> None:
     assert absent_name_words(analyse_query("ماذا قال البنك الدولي عن أوكرانيا؟"), vocabulary(UKRAINE_ARTICLE)) == []
-
-
-def assistant_over(root: Path, articles: dict[str, str]) -> Assistant:
-    """An offline assistant over ``articles`` written here, ingested into a fresh store."""
-    folder = root / "articles"
-    folder.mkdir()
-    for name, text in articles.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    settings = offline_settings(folder, root / "store")
-    ingest(settings)
-    return Assistant(settings, open_index(settings), llm=None)
 
 
 def test_a_question_about_a_name_no_article_mentions_is_refused_and_a_close_one_answered(tmp_path: Path) -> None:

@@ -11,12 +11,9 @@ import pytest
 
 from assistant.countries import mentioned_countries, named_countries
 from assistant.extractive import Sentence, names_other_country
-from assistant.index import open_index
-from assistant.ingest import ingest
 from assistant.models import Chunk, Span
 from assistant.retrieval import analyse_query
-from assistant.service import Assistant
-from tests.conftest import offline_settings
+from tests.conftest import assistant_over
 
 TUNISIA_ARTICLE = (
     "تونس تتوقع صادرات قياسية من زيت الزيتون\n\n"
@@ -97,17 +94,6 @@ def test_a_country_no_quoted_article_mentions_refuses_the_answer(
 
 def test_without_the_articles_countries_nothing_is_refused() -> None:
     assert not names_other_country(analyse_query(MOROCCO_QUESTION), [sentence_from("tunisia.txt", "جملة.")], None)
-
-
-def assistant_over(root: Path, articles: dict[str, str]) -> Assistant:
-    """An offline assistant over ``articles`` written here, ingested into a fresh store."""
-    folder = root / "articles"
-    folder.mkdir()
-    for name, text in articles.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    settings = offline_settings(folder, root / "store")
-    ingest(settings)
-    return Assistant(settings, open_index(settings), llm=None)
 
 
 def test_a_question_about_another_country_is_refused_and_the_same_about_the_article_answered(
