@@ -318,6 +318,19 @@ def best_coverage(
     )
 
 
+def _weak(
+    analysis: QueryAnalysis, retrieved: list[Retrieved], names: dict[str, list[str]], model_chunk: str | None
+) -> bool:
+    """True when the evidence is too weak to answer: no top passage covers
+    ``ABSTAIN_COVERAGE`` of the question, nor (for a question of several parts) two passages
+    of different articles, each answering a part, together."""
+    if best_coverage(analysis, retrieved, names, model_chunk) >= ABSTAIN_COVERAGE:
+        return False
+    from assistant.multi_article import joint_coverage
+
+    return joint_coverage(analysis, retrieved, names, model_chunk) < ABSTAIN_COVERAGE
+
+
 def model_passage(sentences: list[Sentence], retrieved: list[Retrieved]) -> str | None:
     """The chunk id of the passage that holds the model's closest sentence when it is also
     the passage retrieval ranks first (two readings agreeing: the fused passage ranking and
@@ -492,7 +505,7 @@ def extractive_answer(
     abstain = ABSTAIN.get(language, ABSTAIN["en"])
     sentences = score_sentences(analysis, retrieved, names, dense)
     model_chunk = model_passage(sentences, retrieved)
-    if analysis.absent_names or analysis.absent_words or best_coverage(analysis, retrieved, names, model_chunk) < ABSTAIN_COVERAGE:
+    if analysis.absent_names or analysis.absent_words or _weak(analysis, retrieved, names, model_chunk):
         return abstain, (), True
     asked = analysis.speakers[0] if analysis.speakers and analysis.wants_statement else None
     weights = slot_weights(analysis)

@@ -15,7 +15,10 @@ that analysts ask about a set of articles:
   every article among the top passages that answers is quoted, not only the best one.
 
 This module only adds or reorders evidence among the scored candidate sentences; it never
-changes how sentences are scored, nor whether the answerer abstains.
+changes how sentences are scored. One thing it tells the abstention check: a question of
+several parts answered in several articles has no single passage covering most of it
+(each article covers its own part), so :func:`joint_coverage` measures two passages of
+different articles together, when each answers a part the other does not.
 """
 
 from __future__ import annotations
@@ -26,12 +29,15 @@ from dataclasses import dataclass
 from assistant.arabic import analyse, normalize
 from assistant.extractive import (
     MAX_SENTENCES,
+    PASSAGES_CONSIDERED,
     Sentence,
+    coverage,
     filled_slots,
     setting_slots,
     share,
     text_terms,
 )
+from assistant.models import Retrieved
 from assistant.retrieval import QUESTION_WORDS, QueryAnalysis
 
 GATHER_SCORE = 0.4  # another article's sentence is gathered from this share of the best score
@@ -353,3 +359,41 @@ def complete(
     limit = max(len(needed), MAX_GATHERED if extra or needed else MAX_SENTENCES)
     kept = ordered[: max(limit - len(extra), len(needed) + 1)]
     return (kept + extra)[:limit]
+
+
+def joint_coverage(
+    analysis: QueryAnalysis,
+    retrieved: list[Retrieved],
+    names: dict[str, list[str]],
+    model_chunk: str | None = None,
+) -> float:
+    """The best coverage of two top passages of *different articles* read together, for a
+    question of several parts (0.0 for a question of one part): only pairs in which each
+    passage fills the own slots of a part the other leaves open count, so two articles that
+    merely repeat each other never add up to an answer.
+
+    "On which day did they meet in India, and on which day in Beijing?" is covered by the
+    India article's passage and the Beijing article's together, though neither covers half.
+    """
+    parts = [p for p in question_parts(analysis) if p.slots]
+    if len(parts) < 2:
+        return 0.0
+    top = retrieved[:PASSAGES_CONSIDERED]
+    answered = [{i for i, p in enumerate(parts) if p.slots & _topics(analysis, r)} for r in top]
+    best = 0.0
+    for a, first in enumerate(top):
+        for b in range(a + 1, len(top)):
+            second = top[b]
+            if first.chunk.source == second.chunk.source or not (answered[a] - answered[b] and answered[b] - answered[a]):
+                continue
+            text = f"{first.chunk.text}\n{second.chunk.text}"
+            sources = names.get(first.chunk.source, []) + names.get(second.chunk.source, [])
+            model_read = model_chunk in (first.chunk.chunk_id, second.chunk.chunk_id)
+            best = max(best, coverage(analysis, text, sources, model_read))
+    return best
+
+
+def _topics(analysis: QueryAnalysis, passage: Retrieved) -> frozenset[str]:
+    """The topic slots (``t0`` …) a retrieved passage fills."""
+    terms = text_terms(analysis, passage.chunk.text)
+    return frozenset(f"t{i}" for i, slot in enumerate(analysis.slots) if slot & terms)
