@@ -145,6 +145,8 @@ def question_parts(analysis: QueryAnalysis) -> list[Part]:
         if s.strip()
     ]
     segments = _merge_bare(segments, analysis)
+    if not segments:  # nothing but spaces or invisible marks
+        return []
     own = [
         _segment_slots(analysis, _parallel_tail(s, after))
         for s, after in zip(segments, [*segments[1:], ""], strict=True)

@@ -14,6 +14,7 @@ import pytest
 
 from assistant.extractive import ABSTAIN_COVERAGE, best_coverage
 from assistant.multi_article import joint_coverage, question_parts
+from assistant.retrieval import analyse_query
 from assistant.service import Assistant
 from tests.conftest import assistant_over
 
@@ -77,3 +78,14 @@ def test_two_copies_of_one_article_never_add_up_to_the_missing_part(tmp_path: Pa
     copies = assistant_over(tmp_path, {"sfax.txt": SFAX, "sfax_copy.txt": SFAX})
     assert coverages(copies, SECOND_PART_NOWHERE)[1] == 0.0
     assert copies.ask(SECOND_PART_NOWHERE).abstained
+
+
+@pytest.mark.parametrize("question", ["", " ", "\u202e\u200d\u200b", "،", "and"])
+def test_a_question_of_nothing_but_marks_has_no_parts_and_no_joint_coverage(
+    assistant: Assistant, question: str
+) -> None:
+    """Found by the fuzz test: invisible marks alone left no segment, and the parts'
+    pairing of each segment with the next raised instead of finding none."""
+    analysis = analyse_query(question)
+    assert question_parts(analysis) == []
+    assert joint_coverage(analysis, [], {}) == 0.0
