@@ -146,13 +146,18 @@ def slot_weights(analysis: QueryAnalysis) -> dict[str, float]:
     return found
 
 
+def topic_slots(analysis: QueryAnalysis, text: str) -> frozenset[str]:
+    """The topic slots (``t0``, ``t1`` …) that share a term with ``text``."""
+    terms = text_terms(analysis, text)
+    return frozenset(f"t{i}" for i, slot in enumerate(analysis.slots) if slot & terms)
+
+
 def filled_slots(
     analysis: QueryAnalysis, text: str, names: list[str], speaker: Speaker | None = None
 ) -> frozenset[str]:
     """The slots ``text`` fills: topic slots sharing a term with it, speakers it names (or
     titles), and its own speaker (a continuation sentence names nobody)."""
-    terms = text_terms(analysis, text)
-    filled = {f"t{i}" for i, slot in enumerate(analysis.slots) if slot & terms}
+    filled = set(topic_slots(analysis, text))
     filled |= {
         f"s:{s.key}"
         for s in analysis.speakers

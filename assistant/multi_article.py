@@ -35,7 +35,7 @@ from assistant.extractive import (
     filled_slots,
     setting_slots,
     share,
-    text_terms,
+    topic_slots,
 )
 from assistant.models import Retrieved
 from assistant.retrieval import QUESTION_WORDS, QueryAnalysis
@@ -125,8 +125,7 @@ def _segment_slots(analysis: QueryAnalysis, segment: str) -> frozenset[str]:
         from assistant.bridge import bridge_query
 
         segment = bridge_query(segment, language="en").text
-    terms = text_terms(analysis, segment)
-    return frozenset(f"t{i}" for i, slot in enumerate(analysis.slots) if slot & terms)
+    return topic_slots(analysis, segment)
 
 
 def question_parts(analysis: QueryAnalysis) -> list[Part]:
@@ -381,7 +380,7 @@ def joint_coverage(
     if len(parts) < 2:
         return 0.0
     top = retrieved[:PASSAGES_CONSIDERED]
-    answered = [{i for i, p in enumerate(parts) if p.slots & _topics(analysis, r)} for r in top]
+    answered = [{i for i, p in enumerate(parts) if p.slots & topic_slots(analysis, r.chunk.text)} for r in top]
     best = 0.0
     for a, first in enumerate(top):
         for b in range(a + 1, len(top)):
@@ -394,8 +393,3 @@ def joint_coverage(
             best = max(best, coverage(analysis, text, sources, model_read))
     return best
 
-
-def _topics(analysis: QueryAnalysis, passage: Retrieved) -> frozenset[str]:
-    """The topic slots (``t0`` …) a retrieved passage fills."""
-    terms = text_terms(analysis, passage.chunk.text)
-    return frozenset(f"t{i}" for i, slot in enumerate(analysis.slots) if slot & terms)
