@@ -519,6 +519,8 @@ def extractive_answer(
 
     chosen = complete(analysis, sentences, chosen, names, weights)
     citations = cite(chosen)
-    if not citations or names_other_country(analysis, chosen, mentioned):
+    from assistant.answer_checks import answers_kind
+
+    if not citations or names_other_country(analysis, chosen, mentioned) or not answers_kind(analysis, chosen):
         return abstain, (), True
     return render(language, citations, speakers=[s.speaker for s in chosen]), citations, False

@@ -1,10 +1,12 @@
 """The evaluation's question sets side by side: the main set and each held-out set.
 
-Three sets, each a question file over its own article folder:
+The sets, each a question file over its own article folder:
 
 - ``main`` (``eval/questions.jsonl`` over ``data/articles``): the set the pipeline was tuned on;
 - ``heldout`` (``eval/heldout/``): articles nobody tuned on at first, since used to diagnose
   and calibrate, so no longer unseen;
+- ``calibration`` (``eval/calibration/``): three articles written to measure refusal rules
+  (unanswerable questions of the kinds a journalist asks) on text the rules were not written on;
 - ``heldout2`` (``eval/heldout2/``): the sealed set, never tuned or diagnosed on; its figures
   say how well the product generalises.
 
@@ -53,6 +55,12 @@ SETS: tuple[EvalSet, ...] = (
         EVAL_DIR / "heldout" / "questions.jsonl",
         EVAL_DIR / "heldout" / "articles",
         "held-out articles: calibrated and diagnosed on",
+    ),
+    EvalSet(
+        "calibration",
+        EVAL_DIR / "calibration" / "questions.jsonl",
+        EVAL_DIR / "calibration" / "articles",
+        "calibration articles written to measure refusals: calibrated on",
     ),
     EvalSet(
         "heldout2",

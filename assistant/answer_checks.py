@@ -1,0 +1,175 @@
+"""Whether the chosen quotes answer the *kind* of question asked, not only its words.
+
+Word overlap lets a sentence on the right subject stand for an answer it does not give: "How
+much did the railway cost?" answered by the sentence giving its length, "When will passenger
+trains run?" by "the line will open to passengers later", "What did the minister say about
+fish prices?" by the minister speaking about jobs. Two checks, each a mechanism over the
+question's form (no word list keyed to an article):
+
+- :func:`wanted_value` / :func:`states_value`: a question asking for a value (a sum of money,
+  a count or amount, a date) is answered only when the best quote states a value of that type
+  (a currency, a number, a time expression);
+- :func:`about_slots` / :func:`says_about`: for "what did X say about Y", the quoted sentence
+  (or the one next to it in its passage) must hold a word of Y, when Y has words the
+  analysis can check (an English Y the bridge could not translate is left to the model).
+
+This module does not retrieve, score or render: :func:`assistant.extractive.extractive_answer`
+refuses when a check fails.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from assistant.arabic import normalize
+
+if TYPE_CHECKING:
+    from assistant.extractive import Sentence
+    from assistant.retrieval import QueryAnalysis
+
+_MONEY_Q = re.compile(
+    r"\b(?:cost|costs|price|prices|priced|pay|paid|spend|spent|worth|fee|fees|charge|budget|fund|funding|invest\w*)\b"
+    r"|كلف|تكلف|سعر|اسعار|ثمن|قيمه|ميزانيه|تمويل|استثمار",
+    re.IGNORECASE,
+)
+_AMOUNT_Q = re.compile(r"\bhow (?:much|many)\b|(?:^|\s)كم(?:\s|$)", re.IGNORECASE)
+_DATE_Q = re.compile(
+    r"^\W*(?:and\s+)?when\b|\b(?:what|which) (?:year|date|day|month)\b|(?:^|\s)متي(?:\s|$)"
+    r"|(?:^|\s)اي (?:عام|سنه|يوم|شهر|تاريخ)(?:\s|$)",
+    re.IGNORECASE,
+)
+_CURRENCY = re.compile(
+    r"[$€£¥]|دولار|يورو|ريال|دينار|درهم|جنيه|ليره|فرنك|روبل|يوان|روبيه|مجان", re.IGNORECASE
+)
+_PREFIX = r"(?:^|(?<=[\s\W]))(?:[وبلفك])?(?:ال)?"
+_SUFFIX = r"(?:ه|ين|ون|ات|ا)?(?=$|[\s\W])"
+
+
+def _words(*stems: str) -> str:
+    """A regex matching any of ``stems`` as a whole normalised Arabic word, after optional
+    proclitics and ال, before an optional ending (ة ين ون ات ا)."""
+    return _PREFIX + "(?:" + "|".join(stems) + ")" + _SUFFIX
+
+
+_NUMBER = re.compile(
+    r"\d|[٠-٩]|"
+    + _words(
+        "واحد", "اثن", "اثنت", "اثنان", "اثنتان", "ثلاث", "اربع", "خمس", "ست", "سبع", "ثمان", "ثماني", "تسع",
+        "عشر", "عشرات", "ميه", "مايه", "ميات", "الف", "الاف", "مليون", "ملايين", "مليار", "مليارات",
+        "نصف", "ثلث", "ربع", "ضعف", "اضعاف",
+    )
+)  # fmt: skip
+_TIME = re.compile(
+    r"\b\d{4}\b|[٠-٩]{4}|"
+    + _words(
+        "يناير", "فبراير", "مارس", "ابريل", "مايو", "يونيو", "يوليو", "اغسطس", "سبتمبر", "اكتوبر",
+        "نوفمبر", "ديسمبر", "كانون", "شباط", "اذار", "نيسان", "ايار", "حزيران", "تموز", "اب", "ايلول",
+        "تشرين", "احد", "اثنين", "ثلاثاء", "اربعاء", "خميس", "جمعه", "سبت", "امس", "يوم", "ايام", "غد",
+        "غدا", "ليله", "مقبل", "قادم", "ماضي", "جاري", "منذ", "بحلول", "ربيع", "صيف", "خريف", "شتاء",
+        "ساع", "دقيق", "دقايق", "اسبوع", "اسابيع", "شهر", "اشهر", "شهور", "عام", "اعوام", "سن", "سنوات",
+    )
+)  # fmt: skip
+_ABOUT_EN = re.compile(
+    r"\b(?:say|said|says|think|thinks|tell|told|state|stated|announce|announced|warn|warned|claim|claimed)\b"
+    r"[^?]*?\b(?:about|on|regarding|concerning)\b(.+)",
+    re.IGNORECASE,
+)
+_ABOUT_AR = re.compile(r"(?:قال|يقول|صرح|اكد|ذكر|اعلن|راي|موقف)\S*\s+.*?(?:^|\s)(?:عن|حول|بشان|بخصوص|ازاء|من)\s+(.+)")
+VALUE_PATTERNS = {"money": _CURRENCY, "number": _NUMBER, "time": _TIME}
+
+
+def wanted_value(question: str) -> str | None:
+    """The type of value the question asks for: ``"money"``, ``"number"``, ``"time"`` or None.
+
+    >>> wanted_value("How much did the railway cost?"), wanted_value("How many jobs?")
+    ('money', 'number')
+    >>> wanted_value("When will trains run?"), wanted_value("What did he say when he came?")
+    ('time', None)
+    """
+    text = normalize(question)
+    if _DATE_Q.search(text):
+        return "time"
+    if _AMOUNT_Q.search(text):
+        return "money" if _MONEY_Q.search(text) else "number"
+    return None
+
+
+def states_value(kind: str, text: str) -> bool:
+    """True when ``text`` states a value of type ``kind`` (a currency, a number, a time).
+
+    >>> states_value("money", "بكلفة 3.2 مليارات دولار"), states_value("money", "على مسافة 950 كيلومترا")
+    (True, False)
+    >>> states_value("time", "سيفتح لاحقا أمام المسافرين"), states_value("time", "في يونيو المقبل")
+    (False, True)
+    """
+    return VALUE_PATTERNS[kind].search(normalize(text)) is not None
+
+
+def about_clause(question: str) -> str:
+    """The "Y" of "what did X say about Y" (before any setting clause), or "".
+
+    >>> about_clause("What did the minister say about fish prices during the visit?")
+    ' fish prices '
+    >>> about_clause("ماذا قال الوزير عن أسعار السمك؟"), about_clause("How much did it cost?")
+    ('أسعار السمك؟', '')
+    """
+    from assistant.extractive import _SETTING_RE
+
+    match = _ABOUT_EN.search(question) or _ABOUT_AR.search(question)
+    if match is None:
+        return ""
+    clause = match.group(1)
+    setting = _SETTING_RE.search(clause)
+    return clause[: setting.start()] if setting else clause
+
+
+def about_slots(analysis: QueryAnalysis) -> set[str]:
+    """The topic slots (``t0`` …) that the "about Y" clause of a statement question fills
+    (empty when it is not one, or when no word of Y is one the analysis can check)."""
+    if not analysis.wants_statement or not analysis.slots:
+        return set()
+    clause = about_clause(analysis.question)
+    if not clause:
+        return set()
+    if analysis.language == "en":
+        from assistant.bridge import bridge_query
+
+        clause = bridge_query(clause).text
+    from assistant.extractive import topic_slots
+
+    return set(topic_slots(analysis, clause))
+
+
+def neighbourhood(sentence: Sentence) -> str:
+    """``sentence`` with the sentences right before and after it in its passage."""
+    from assistant.extractive import passage_sentences
+
+    sentences = passage_sentences(sentence.chunk)
+    spans = [span.start for span, _ in sentences]
+    if sentence.span.start not in spans:
+        return sentence.text
+    i = spans.index(sentence.span.start)
+    return " ".join(text for _, text in sentences[max(0, i - 1) : i + 2])
+
+
+def says_about(analysis: QueryAnalysis, chosen: list[Sentence]) -> bool:
+    """True unless the question asks what someone said about Y and no chosen quote, nor a
+    sentence next to one, holds a word of Y."""
+    wanted = about_slots(analysis)
+    if not wanted:
+        return True
+    from assistant.extractive import topic_slots
+
+    return any(wanted & topic_slots(analysis, neighbourhood(s)) for s in chosen)
+
+
+def answers_kind(analysis: QueryAnalysis, chosen: list[Sentence]) -> bool:
+    """True when the chosen quotes can answer the question's kind (see module doc): the
+    best quote states the value asked for, and a statement's topic is in the quotes."""
+    if not chosen:
+        return False
+    kind = wanted_value(analysis.question)
+    if kind is not None and not states_value(kind, chosen[0].text):
+        return False
+    return says_about(analysis, chosen)
