@@ -76,6 +76,22 @@ _ABOUT_EN = re.compile(
     re.IGNORECASE,
 )
 _ABOUT_AR = re.compile(r"(?:قال|يقول|صرح|اكد|ذكر|اعلن|راي|موقف)\S*\s+.*?(?:^|\s)(?:عن|حول|بشان|بخصوص|ازاء|من)\s+(.+)")
+_WHAT_SAID = re.compile(
+    r"\bwhat (?:did|does|do|has|have|had|will|would)\b[^?]*?\b(?:say|tell|warn|stress|state|announce|think|"
+    r"claim|promise|pledge)\b|(?:^|\s)(?:ماذا|بماذا|ما الذي|بم)\s+(?:\S+\s+)?"
+    r"(?:قال|قالت|يقول|تقول|صرح|صرحت|اكد|اكدت|حذر|حذرت|اعلن|اعلنت|ذكر|ذكرت)(?:\s|$)",
+    re.IGNORECASE,
+)
+_SPEECH = re.compile(
+    r"[\"«»“”]|"
+    + _words(
+        "قال", "قالت", "يقول", "تقول", "اكد", "اكدت", "يوكد", "توكد", "مضيف", "مويد", "موكد", "اضاف", "اضافت",
+        "تابع", "تابعت", "شدد", "شددت", "اوضح", "اوضحت", "موضح", "وصف", "وصفت", "اعتبر", "اعتبرت", "اعرب",
+        "اعربت", "اعلن", "اعلنت", "كشف", "كشفت", "تعهد", "اشاد", "دعا", "دعت", "داعي", "شكر", "صرح",
+        "صرحت", "اشار", "اشارت", "مشير", "حذر", "حذرت", "يحذر", "محذر", "ذكر", "ذكرت", "يري", "تري",
+        "لفت", "نفي", "نفت", "طالب", "طالبت", "قوله", "قولها", "حديثه", "حديثها", "بحسب", "حسب", "وفق",
+    )
+)  # fmt: skip
 VALUE_PATTERNS = {"money": _CURRENCY, "number": _NUMBER, "time": _TIME}
 
 
@@ -172,4 +188,27 @@ def answers_kind(analysis: QueryAnalysis, chosen: list[Sentence]) -> bool:
     kind = wanted_value(analysis.question)
     if kind is not None and not states_value(kind, chosen[0].text):
         return False
-    return says_about(analysis, chosen)
+    return says_about(analysis, chosen) and quotes_speech(analysis, chosen)
+
+
+def asks_what_was_said(question: str) -> bool:
+    """True for "what did X say / warn / announce …" and "ماذا قال …".
+
+    >>> asks_what_was_said("What did Turkey say about the dam?"), asks_what_was_said("ماذا قالت الوزيرة؟")
+    (True, True)
+    >>> asks_what_was_said("What did the ministry announce about fees?"), asks_what_was_said("How much?")
+    (True, False)
+    """
+    return _WHAT_SAID.search(normalize(question)) is not None
+
+
+def reports_words(sentence: Sentence) -> bool:
+    """True when ``sentence`` gives someone's words: a speaker the attribution knows, a
+    speech verb (said, warned, added, according to …) or a quotation mark."""
+    return sentence.speaker is not None or _SPEECH.search(normalize(sentence.text)) is not None
+
+
+def quotes_speech(analysis: QueryAnalysis, chosen: list[Sentence]) -> bool:
+    """True unless the question asks what someone said and no chosen quote gives anyone's
+    words (a narrative sentence on the topic does not say what anyone said)."""
+    return not asks_what_was_said(analysis.question) or any(reports_words(s) for s in chosen)
