@@ -72,10 +72,10 @@ _TIME = re.compile(
 )  # fmt: skip
 _ABOUT_EN = re.compile(
     r"\b(?:say|said|says|think|thinks|tell|told|state|stated|announce|announced|warn|warned|claim|claimed)\b"
-    r"[^?]*?\b(?:about|on|regarding|concerning)\b(.+)",
+    r"[^?]*?\b(?:about|on|regarding|concerning)\s+(\w.*)",
     re.IGNORECASE,
 )
-_ABOUT_AR = re.compile(r"(?:قال|يقول|صرح|اكد|ذكر|اعلن|راي|موقف)\S*\s+.*?(?:^|\s)(?:عن|حول|بشان|بخصوص|ازاء|من)\s+(.+)")
+_ABOUT_AR = re.compile(r"(?:قال|يقول|صرح|اكد|ذكر|اعلن|راي|موقف)\S*\s+.*?(?:^|\s)(?:عن|حول|بشان|بخصوص|ازاء|من)\s+(\w.*)")
 _WHAT_SAID = re.compile(
     r"\bwhat (?:did|does|do|has|have|had|will|would)\b[^?]*?\b(?:say|tell|warn|stress|state|announce|think|"
     r"claim|promise|pledge)\b|(?:^|\s)(?:ماذا|بماذا|ما الذي|بم)\s+(?:\S+\s+)?"
@@ -126,13 +126,13 @@ def about_clause(question: str) -> str:
     """The "Y" of "what did X say about Y" (before any setting clause), or "".
 
     >>> about_clause("What did the minister say about fish prices during the visit?")
-    ' fish prices '
+    'fish prices '
     >>> about_clause("ماذا قال الوزير عن أسعار السمك؟"), about_clause("How much did it cost?")
-    ('أسعار السمك؟', '')
+    ('اسعار السمك؟', '')
     """
     from assistant.extractive import _SETTING_RE
 
-    match = _ABOUT_EN.search(question) or _ABOUT_AR.search(question)
+    match = _ABOUT_EN.search(question) or _ABOUT_AR.search(normalize(question))
     if match is None:
         return ""
     clause = match.group(1)
@@ -171,13 +171,17 @@ def neighbourhood(sentence: Sentence) -> str:
 
 def says_about(analysis: QueryAnalysis, chosen: list[Sentence]) -> bool:
     """True unless the question asks what someone said about Y and no chosen quote, nor a
-    sentence next to one, holds a word of Y."""
+    sentence next to one, holds a word of Y; for "what did X say about Y", the quote must
+    itself give someone's words (Y in a narrative sentence is not what X said about it)."""
     wanted = about_slots(analysis)
     if not wanted:
         return True
     from assistant.extractive import topic_slots
 
-    return any(wanted & topic_slots(analysis, neighbourhood(s)) for s in chosen)
+    speech = asks_what_was_said(analysis.question)
+    return any(
+        wanted & topic_slots(analysis, neighbourhood(s)) for s in chosen if not speech or reports_words(s)
+    )
 
 
 def answers_kind(analysis: QueryAnalysis, chosen: list[Sentence]) -> bool:

@@ -20,6 +20,7 @@ from assistant.answer_checks import (
     states_value,
     wanted_value,
 )
+from assistant.arabic import normalize
 from assistant.bridge import match_transliteration
 from assistant.extractive import Sentence
 from assistant.models import Chunk, Span
@@ -94,9 +95,9 @@ def test_a_text_states_a_value_of_a_type_only_when_it_holds_one(kind: str, text:
     ("question", "clause"),
     [
         ("", ""),
-        ("What did the minister say about fish prices?", " fish prices?"),
-        ("What did Lavrov say about the UN when he met Wang Yi?", " the UN "),  # setting left out
-        ("ماذا قال الوزير عن أسعار السمك؟", "أسعار السمك؟"),
+        ("What did the minister say about fish prices?", "fish prices?"),
+        ("What did Lavrov say about the UN when he met Wang Yi?", "the UN "),  # setting left out
+        ("ماذا قال الوزير عن أسعار السمك؟", "اسعار السمك؟"),  # Arabic: normalised
         ("ما رأي الخبير حول المشروع؟", "المشروع؟"),
         ("How much did it cost?", ""),
         ("What did the expert warn about?", ""),  # nothing after "about"
@@ -181,7 +182,7 @@ def test_the_sentence_next_to_a_quote_may_hold_the_topic_of_a_statement() -> Non
     ],
 )
 def test_a_womans_nisba_surname_matches_the_transliterated_name(name: str, words: list[str], found: bool) -> None:
-    assert bool(match_transliteration(name, words)) is found
+    assert bool(match_transliteration(name, [normalize(w) for w in words])) is found
 
 
 ASKED = [
