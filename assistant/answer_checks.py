@@ -33,7 +33,12 @@ _MONEY_Q = re.compile(
     r"|كلف|تكلف|سعر|اسعار|ثمن|قيمه|ميزانيه|تمويل|استثمار",
     re.IGNORECASE,
 )
-_AMOUNT_Q = re.compile(r"\bhow (?:much|many)\b|(?:^|\s)كم(?:\s|$)", re.IGNORECASE)
+_AMOUNT_Q = re.compile(
+    r"\bhow (?:much|many|long|far|big|large|often)\b|\bwhat (?:percentage|proportion|share|number|amount)\b"
+    r"|\bwhat (?:is|was|were|will be) the (?:price|cost|value|budget|fee)\b"
+    r"|(?:^|\s)(?:كم|ما (?:نسبه|عدد|حجم|قيمه|كلفه|تكلفه|سعر|ثمن|ميزانيه))(?:\s|$)",
+    re.IGNORECASE,
+)
 _DATE_Q = re.compile(
     r"^\W*(?:and\s+)?when\b|\b(?:what|which) (?:year|date|day|month)\b|(?:^|\s)متي(?:\s|$)"
     r"|(?:^|\s)اي (?:عام|سنه|يوم|شهر|تاريخ)(?:\s|$)",

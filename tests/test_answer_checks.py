@@ -61,6 +61,12 @@ MARKET_ARTICLE = (
         ("في أي عام أدرجت الأهوار؟", "time"),
         ("ماذا قال الوزير عن المحطة؟", None),
         ("How many dinars did the ticket cost in كم?", "money"),  # mixed scripts
+        ("What is the price of a ticket?", "money"),
+        ("What share of its energy does Morocco import?", "number"),
+        ("How long is the railway?", "number"),
+        ("ما قيمة الجائزة؟", "money"),
+        ("ما نسبة الفوسفور في الخام؟", "number"),
+        ("What is the role of the UN?", None),
     ],
 )
 def test_a_question_asks_for_money_a_number_a_time_or_no_value(question: str, kind: str | None) -> None:
