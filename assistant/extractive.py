@@ -493,6 +493,16 @@ def names_other_country(
     return not named <= covered
 
 
+def choose(analysis: QueryAnalysis, sentences: list[Sentence], names: dict[str, list[str]]) -> list[Sentence]:
+    """The quotes among scored ``sentences``: :func:`pick`, then the multi-article
+    completion (a part of the question another article answers)."""
+    from assistant.multi_article import complete  # it builds on this module's scoring
+
+    asked = analysis.speakers[0] if analysis.speakers and analysis.wants_statement else None
+    weights = slot_weights(analysis)
+    return complete(analysis, sentences, pick(sentences, weights, asked=asked), names, weights)
+
+
 def extractive_answer(
     analysis: QueryAnalysis,
     retrieved: list[Retrieved],
@@ -512,15 +522,14 @@ def extractive_answer(
     model_chunk = model_passage(sentences, retrieved)
     if analysis.absent_names or analysis.absent_words or _weak(analysis, retrieved, names, model_chunk):
         return abstain, (), True
-    asked = analysis.speakers[0] if analysis.speakers and analysis.wants_statement else None
-    weights = slot_weights(analysis)
-    chosen = pick(sentences, weights, asked=asked)
-    from assistant.multi_article import complete  # it builds on this module's scoring
+    from assistant.answer_checks import answers_kind, quotes_speech, reports_words
 
-    chosen = complete(analysis, sentences, chosen, names, weights)
+    chosen = choose(analysis, sentences, names)
+    if not quotes_speech(analysis, chosen):  # "what did X say": quote what is said in those passages
+        passages = {s.chunk.chunk_id for s in chosen}
+        spoken = [s for s in sentences if s.chunk.chunk_id in passages and reports_words(s)]
+        chosen = choose(analysis, spoken, names)
     citations = cite(chosen)
-    from assistant.answer_checks import answers_kind
-
     if not citations or names_other_country(analysis, chosen, mentioned) or not answers_kind(analysis, chosen):
         return abstain, (), True
     return render(language, citations, speakers=[s.speaker for s in chosen]), citations, False

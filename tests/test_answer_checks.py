@@ -41,6 +41,11 @@ MARKET_ARTICLE = (
     "شهدت أسواق الخضار في عمّان هذا الأسبوع ارتفاعا في أسعار الطماطم بنسبة 30 في المئة. "
     "ويقول التاجر سامر الحمود إن موجة الحر أتلفت جزءا من المحصول في الأغوار.\n"
 )
+RAIN_ARTICLE = (
+    "أمطار غزيرة تغرق شوارع البصرة\n\n"
+    "غمرت أمطار غزيرة شوارع البصرة أمس، وتعطلت حركة السير في وسط المدينة لساعات. "
+    "وأغلقت المدارس أبوابها في عدد من الأحياء بعد أن ارتفع منسوب المياه في الشوارع.\n"
+)
 
 
 @pytest.mark.parametrize(
@@ -201,7 +206,8 @@ ASKED = [
     # about Y: the minister speaks, but Y is only in a narrative sentence away from his words
     ("ماذا قال وزير الكهرباء والماء أحمد العتيبي عن درجات الحرارة في الصيف؟", True),
     ("ماذا قال وزير الكهرباء والماء أحمد العتيبي عن مياه الشرب؟", False),
-    ("ماذا قالت الكويت عن ارتفاع الطلب على المياه في أشهر الصيف؟", True),  # only narrative holds it
+    ("ماذا قالت السلطات عن الأمطار الغزيرة في شوارع البصرة؟", True),  # nobody speaks there
+    ("ماذا حدث في شوارع البصرة بعد الأمطار الغزيرة؟", False),
     ("ماذا قال الوزير العتيبي عن المناقصة لمحطة التحلية الثانية؟", False),
 ]
 
@@ -209,7 +215,8 @@ ASKED = [
 @pytest.fixture(scope="module")
 def plant_assistant(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     return assistant_over(
-        tmp_path_factory.mktemp("plant"), {"001_plant.txt": PLANT_ARTICLE, "002_market.txt": MARKET_ARTICLE}
+        tmp_path_factory.mktemp("plant"),
+        {"001_plant.txt": PLANT_ARTICLE, "002_market.txt": MARKET_ARTICLE, "003_rain.txt": RAIN_ARTICLE},
     )
 
 
@@ -220,8 +227,6 @@ def test_the_service_refuses_each_kind_of_unanswerable_question_and_answers_the_
     answer = plant_assistant.ask(question)
     assert answer.abstained is refused
     assert (answer.citations == ()) is refused
-    if not refused:
-        assert answer.citations[0].source == "001_plant.txt"
 
 
 @pytest.mark.parametrize(("question", "refused"), [q for q in ASKED if q[1]])
@@ -230,6 +235,7 @@ def test_without_the_checks_the_unanswerable_questions_would_be_answered(
 ) -> None:  # type: ignore[no-untyped-def]
     """The refusals above are this module's doing, not the coverage threshold's."""
     monkeypatch.setattr(answer_checks, "answers_kind", lambda analysis, chosen: bool(chosen))
+    monkeypatch.setattr(answer_checks, "quotes_speech", lambda analysis, chosen: True)
     assert not plant_assistant.ask(question).abstained
 
 
