@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import UserError
+from assistant.errors import UserError, exit_code_of
 from eval.metrics import compute_metrics, index_lines
 from eval.qafile import load_answers, load_questions
 from eval.report import describe_modes, metrics_table, render_compare, write_report
@@ -125,17 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": (report_parser, report_command),
         "suite": (suite_parser, suite_command),
     }
-    try:
-        if args and args[0] in commands:
-            make_parser, command = commands[args[0]]
-            return command(make_parser().parse_args(args[1:]))
-        return run_command(run_parser().parse_args(args))
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    if args and args[0] in commands:
+        make_parser, command = commands[args[0]]
+        return exit_code_of(lambda: command(make_parser().parse_args(args[1:])))
+    return exit_code_of(lambda: run_command(run_parser().parse_args(args)))
 
 
 def run_command(args: argparse.Namespace) -> int:
