@@ -197,7 +197,7 @@ def answers_kind(analysis: QueryAnalysis, chosen: list[Sentence]) -> bool:
     kind = wanted_value(analysis.question)
     if kind is not None and not states_value(kind, chosen[0].text):
         return False
-    return says_about(analysis, chosen) and quotes_speech(analysis, chosen)
+    return says_about(analysis, chosen) and quotes_speech(analysis, chosen) and spoken_by_asked(analysis, chosen)
 
 
 def asks_what_was_said(question: str) -> bool:
@@ -221,3 +221,69 @@ def quotes_speech(analysis: QueryAnalysis, chosen: list[Sentence]) -> bool:
     """True unless the question asks what someone said and no chosen quote gives anyone's
     words (a narrative sentence on the topic does not say what anyone said)."""
     return not asks_what_was_said(analysis.question) or any(reports_words(s) for s in chosen)
+
+
+_WHO_EN = re.compile(
+    r"\bwhat (?:did|does|do|has|have|had|will|would)\s+(.+?)\s+(?:say|tell|warn|stress|state|announce|think|"
+    r"claim|promise|pledge)\b",
+    re.IGNORECASE,
+)
+_WHO_AR = re.compile(
+    r"(?:^|\s)(?:ماذا|بماذا|ما الذي|بم)\s+(?:قال|قالت|يقول|تقول|صرح|صرحت|اكد|اكدت|حذر|حذرت|اعلن|اعلنت|ذكر|ذكرت)"
+    r"\s+(.+?)(?:\s+(?:عن|حول|بشان|بخصوص|ازاء|من|في|خلال)\s|[؟?]|$)"
+)
+_CONTENT_START = re.compile(r"(?:^|\s)(?:ان|بان|لان|من ان)(?:\s|$)|[:\"«“]")
+
+
+def speaker_clause(question: str) -> str:
+    """The "X" of "what did X say …" (English, as written; Arabic, normalised), or "".
+
+    >>> speaker_clause("What did the Japanese importer say about quality?")
+    'the Japanese importer'
+    >>> speaker_clause("ماذا قال رئيس الجمعية عن الاتفاق؟"), speaker_clause("How much?")
+    ('رييس الجمعيه', '')
+    """
+    match = _WHO_EN.search(question) or _WHO_AR.search(normalize(question))
+    return match.group(1) if match else ""
+
+
+def attribution(text: str) -> str:
+    """The part of a reported-speech sentence before what is said (before إن / أن / a colon
+    or quotation mark): who speaks ("وقال وزير الخارجية الصيني"), not what about."""
+    norm = normalize(text)
+    start = _CONTENT_START.search(norm)
+    return norm[: start.start()] if start else norm
+
+
+def speaker_slots(analysis: QueryAnalysis) -> set[str]:
+    """The topic slots the "X" of "what did X say" fills (empty when X is a known speaker,
+    whose attribution the scoring already checks, or has no word the analysis can check)."""
+    clause = speaker_clause(analysis.question)
+    if not clause or analysis.speakers:
+        return set()
+    if analysis.language == "en":
+        from assistant.bridge import bridge_query
+
+        clause = bridge_query(clause).text
+    from assistant.extractive import topic_slots
+
+    return set(topic_slots(analysis, clause))
+
+
+def spoken_by_asked(analysis: QueryAnalysis, chosen: list[Sentence]) -> bool:
+    """True unless "what did X say" names an X that the attribution of no chosen quote
+    giving someone's words holds, nor that of the sentence before it (a continuation:
+    "وأضاف أن …"): X named only in what is said, or in a narrative sentence, is not X speaking."""
+    wanted = speaker_slots(analysis)
+    if not wanted:
+        return True
+    from assistant.extractive import passage_sentences, topic_slots
+
+    for sentence in (s for s in chosen if reports_words(s)):
+        sentences = passage_sentences(sentence.chunk)
+        starts = [span.start for span, _ in sentences]
+        i = starts.index(sentence.span.start) if sentence.span.start in starts else 0
+        heads = [attribution(sentence.text)] + ([attribution(sentences[i - 1][1])] if i else [])
+        if any(wanted & topic_slots(analysis, head) for head in heads):
+            return True
+    return False

@@ -16,7 +16,10 @@ from assistant.answer_checks import (
     about_clause,
     answers_kind,
     asks_what_was_said,
+    attribution,
     reports_words,
+    speaker_clause,
+    spoken_by_asked,
     states_value,
     wanted_value,
 )
@@ -178,6 +181,57 @@ def test_the_chosen_quotes_must_answer_the_kind_of_question(question: str, quote
     assert answers_kind(analyse_query(question), [sentence(q) for q in quotes]) is answers
 
 
+@pytest.mark.parametrize(
+    ("question", "clause"),
+    [
+        ("", ""),
+        ("What did the Japanese importer say about quality?", "the Japanese importer"),
+        ("What does Egypt think?", "Egypt"),
+        ("ماذا قال رئيس الجمعية عن الاتفاق؟", "رييس الجمعيه"),  # normalised
+        ("ماذا قالت الوزيرة؟", "الوزيره"),
+        ("How much did it cost?", ""),
+    ],
+)
+def test_the_speaker_clause_is_who_a_statement_is_asked_of(question: str, clause: str) -> None:
+    assert speaker_clause(question) == clause
+
+
+@pytest.mark.parametrize(
+    ("text", "head"),
+    [
+        ("", ""),
+        ("وقال وزير الخارجية إن بلاده تدعم الحل.", "وقال وزير الخارجيه"),
+        ("وأضاف الحرازي أن الجمعية وقعت اتفاقا.", "واضاف الحرازي"),
+        ('وقالت الوزيرة: "المشروع مهم".', "وقالت الوزيره"),
+        ("تشهد البلاد موجة جفاف.", "تشهد البلاد موجه جفاف."),  # nothing is said: all of it
+    ],
+)
+def test_the_attribution_is_the_sentence_before_what_is_said(text: str, head: str) -> None:
+    assert attribution(text) == head
+
+
+@pytest.mark.parametrize(
+    ("question", "quotes", "spoken"),
+    [
+        ("ماذا قال المستورد الياباني عن الجودة؟", ["وأضاف الحرازي أن الجمعية وقعت اتفاقا مع مستورد ياباني."], False),
+        ("ماذا قال المستورد الياباني عن الجودة؟", ["وقال المستورد الياباني إن الجودة عالية."], True),
+        ("ماذا قال المستورد الياباني عن الجودة؟", ["وقع مستورد ياباني اتفاقا لشراء المحصول."], False),  # narrative
+        ("ماذا قال المستورد الياباني عن الجودة؟", [], False),
+        ("كم بلغ الإنتاج؟", ["بلغ الإنتاج 180 طنا."], True),  # not a statement question
+    ],
+)
+def test_what_x_said_must_be_attributed_to_x(question: str, quotes: list[str], spoken: bool) -> None:
+    assert spoken_by_asked(analyse_query(question), [sentence(q) for q in quotes]) is spoken
+
+
+def test_a_continuation_is_attributed_to_the_speaker_of_the_sentence_before() -> None:
+    text = "وقال المستورد الياباني إن الصفقة مهمة. وأضاف أن الجودة عالية."
+    second = text.index("وأضاف")
+    chunk = Chunk(chunk_id="a.txt:0", source="a.txt", text=text, start=0, end=len(text))
+    continuation = Sentence(chunk, Span(second, len(text)), text[second:], 1.0, 0)
+    assert spoken_by_asked(analyse_query("ماذا قال المستورد الياباني عن الجودة؟"), [continuation])
+
+
 def test_the_sentence_next_to_a_quote_may_hold_the_topic_of_a_statement() -> None:
     text = "وقال الوزير إن المحطة جاهزة. وأضاف أن أسعار المياه ثابتة."
     first = sentence(text)
@@ -209,6 +263,10 @@ ASKED = [
     ("ماذا قالت السلطات عن الأمطار الغزيرة في شوارع البصرة؟", True),  # nobody speaks there
     ("ماذا حدث في شوارع البصرة بعد الأمطار الغزيرة؟", False),
     ("ماذا قال الوزير العتيبي عن المناقصة لمحطة التحلية الثانية؟", False),
+    # X present, but only in what someone else says ("أن الوزارة ستطرح") or in narrative
+    ("ماذا قالت الوزارة عن مناقصة محطة التحلية الثانية في الجنوب؟", True),
+    ("ماذا قالت الكويت عن مناقصة محطة التحلية الثانية في الجنوب؟", True),
+    ("ماذا قال العتيبي عن مناقصة محطة التحلية الثانية في الجنوب؟", False),  # a continuation: وأضاف العتيبي
 ]
 
 
