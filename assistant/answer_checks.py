@@ -3,15 +3,19 @@
 Word overlap lets a sentence on the right subject stand for an answer it does not give: "How
 much did the railway cost?" answered by the sentence giving its length, "When will passenger
 trains run?" by "the line will open to passengers later", "What did the minister say about
-fish prices?" by the minister speaking about jobs. Two checks, each a mechanism over the
-question's form (no word list keyed to an article):
+fish prices?" by the minister speaking about jobs. Checks over the question's form, each a
+mechanism (no word list keyed to an article):
 
 - :func:`wanted_value` / :func:`states_value`: a question asking for a value (a sum of money,
   a count or amount, a date) is answered only when the best quote states a value of that type
   (a currency, a number, a time expression);
-- :func:`about_slots` / :func:`says_about`: for "what did X say about Y", the quoted sentence
-  (or the one next to it in its passage) must hold a word of Y, when Y has words the
-  analysis can check (an English Y the bridge could not translate is left to the model).
+- :func:`says_about`: for "what did X say about Y", a quote giving someone's words (or the
+  sentence next to it) must hold a word of Y, when Y has words the analysis can check (an
+  English Y the bridge could not translate is left to the model);
+- :func:`quotes_speech`: for "what did X say", some quote must give someone's words (the
+  answerer first falls back to the words spoken in the same passages);
+- :func:`spoken_by_asked`: for "what did X say" with an X the speaker registry does not know,
+  X must be in the attribution of such a quote ("وقال X إن …"), not only in what is said.
 
 This module does not retrieve, score or render: :func:`assistant.extractive.extractive_answer`
 refuses when a check fails.

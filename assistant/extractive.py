@@ -19,7 +19,9 @@ Headlines and captions (short lines with no sentence end) are never quoted.
 It abstains, in the question's language, when the evidence is weak: when no passage
 covers at least ``ABSTAIN_COVERAGE`` of the question's content terms (English words the
 bridge could not translate count as uncovered). The threshold was calibrated on the
-eval set's unanswerable questions (see README, "Evaluation").
+eval set's unanswerable questions (see README, "Evaluation"). After the quotes are chosen, it
+also abstains when they do not answer the kind of question asked
+(:mod:`assistant.answer_checks`: the value asked for, what X said about Y).
 """
 
 from __future__ import annotations
