@@ -263,7 +263,7 @@ def speaker_slots(analysis: QueryAnalysis) -> set[str]:
     """The topic slots the "X" of "what did X say" fills (empty when X is a known speaker,
     whose attribution the scoring already checks, or has no word the analysis can check)."""
     clause = speaker_clause(analysis.question)
-    if not clause or analysis.speakers:
+    if not clause or analysis.speakers or names_someone(analysis.question, clause):
         return set()
     if analysis.language == "en":
         from assistant.bridge import bridge_query
@@ -272,6 +272,23 @@ def speaker_slots(analysis: QueryAnalysis) -> set[str]:
     from assistant.extractive import topic_slots
 
     return set(topic_slots(analysis, clause))
+
+
+def names_someone(question: str, clause: str) -> bool:
+    """True when the English ``clause`` holds a multi-word proper name of the question
+    ("the World Bank"): the lexicon may translate its words one by one ("World" → عالم, not
+    الدولي), so its words cannot be looked for; :func:`assistant.retrieval.absent_name_words`
+    judges such names.
+
+    >>> names_someone("What did the World Bank say?", "the World Bank")
+    True
+    >>> names_someone("What did the Japanese importer say?", "the Japanese importer")
+    False
+    """
+    from assistant.retrieval import capitalised_runs
+
+    words = set(re.findall(r"[A-Za-z]+", clause))
+    return any(len(run) >= 2 and set(run) <= words for run in capitalised_runs(question))
 
 
 def spoken_by_asked(analysis: QueryAnalysis, chosen: list[Sentence]) -> bool:

@@ -218,6 +218,8 @@ def test_the_attribution_is_the_sentence_before_what_is_said(text: str, head: st
         ("ماذا قال المستورد الياباني عن الجودة؟", ["وقع مستورد ياباني اتفاقا لشراء المحصول."], False),  # narrative
         ("ماذا قال المستورد الياباني عن الجودة؟", [], False),
         ("كم بلغ الإنتاج؟", ["بلغ الإنتاج 180 طنا."], True),  # not a statement question
+        # a multi-word name: its words are not looked for one by one ("World" is not الدولي)
+        ("What did the World Bank say about Ukraine?", ["وقال البنك الدولي إن الاقتصاد يحتاج إلى دعم."], True),
     ],
 )
 def test_what_x_said_must_be_attributed_to_x(question: str, quotes: list[str], spoken: bool) -> None:
