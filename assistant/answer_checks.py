@@ -160,7 +160,7 @@ def about_slots(analysis: QueryAnalysis) -> set[str]:
     if analysis.language == "en":
         from assistant.bridge import bridge_query
 
-        clause = bridge_query(clause).text
+        clause = bridge_query(clause, language="en").text
     from assistant.extractive import topic_slots
 
     return set(topic_slots(analysis, clause))
@@ -268,7 +268,7 @@ def speaker_slots(analysis: QueryAnalysis) -> set[str]:
     if analysis.language == "en":
         from assistant.bridge import bridge_query
 
-        clause = bridge_query(clause).text
+        clause = bridge_query(clause, language="en").text
     from assistant.extractive import topic_slots
 
     return set(topic_slots(analysis, clause))
