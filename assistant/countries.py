@@ -47,6 +47,20 @@ OTHER_ENGLISH_NAMES: dict[str, tuple[str, ...]] = {
     "VA": ("Vatican", "Holy See"),
     "CD": ("DR Congo", "DRC", "Democratic Republic of the Congo"),
 }
+# The same for Arabic: news writes "بريطانيا" where CLDR has "المملكة المتحدة", so an article
+# on Britain mentions it and a question on "بريطانيا" names it.
+OTHER_ARABIC_NAMES: dict[str, tuple[str, ...]] = {
+    "GB": ("بريطانيا",),
+    "US": ("أمريكا", "أميركا"),
+    "AE": ("الإمارات",),
+    "PS": ("فلسطين",),
+    "MK": ("مقدونيا",),
+    "CZ": ("تشيكيا",),
+    "SZ": ("سوازيلاند",),
+    "HK": ("هونغ كونغ",),
+    "MO": ("ماكاو",),
+    "CD": ("الكونغو الديمقراطية",),
+}
 _PROCLITICS = "وبلفك"
 
 
@@ -86,6 +100,17 @@ def english_names() -> dict[str, tuple[str, ...]]:
     return names
 
 
+def arabic_names() -> dict[str, tuple[str, ...]]:
+    """Code → every Arabic name of the country: CLDR's without and within its brackets
+    ("ميانمار (بورما)") and :data:`OTHER_ARABIC_NAMES`."""
+    names: dict[str, tuple[str, ...]] = {}
+    for code, (written, _) in country_names().items():
+        forms = [re.sub(r"\s*\(.*\)", "", written), *re.findall(r"\((.*?)\)", written)]
+        forms += OTHER_ARABIC_NAMES.get(code, ())
+        names[code] = tuple(dict.fromkeys(form for form in forms if form.strip()))
+    return names
+
+
 def _without_accents(name: str) -> str:
     """``name`` with its accents and typographic apostrophe dropped ("Côte d’Ivoire" →
     "Cote d'Ivoire"), as a question typed on an English keyboard writes it."""
@@ -109,10 +134,13 @@ def _arabic_words(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _question_forms() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-    """Code → (the Arabic name as bare words, the English names)."""
-    english = english_names()
-    return {code: (tuple(_arabic_words(ar)), english.get(code, (en,))) for code, (ar, en) in country_names().items()}
+def _question_forms() -> dict[str, tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]]:
+    """Code → (each Arabic name as bare words, the English names)."""
+    english, arabic = english_names(), arabic_names()
+    return {
+        code: (tuple(tuple(_arabic_words(form)) for form in arabic[code]), english.get(code, (en,)))
+        for code, (_, en) in country_names().items()
+    }
 
 
 def named_countries(question: str) -> frozenset[str]:
@@ -128,7 +156,8 @@ def named_countries(question: str) -> frozenset[str]:
     return frozenset(
         code
         for code, (arabic, english) in _question_forms().items()
-        if (arabic and f" {' '.join(arabic)} " in joined) or any(_names_in_english(name, question) for name in english)
+        if any(form and f" {' '.join(form)} " in joined for form in arabic)
+        or any(_names_in_english(name, question) for name in english)
     )
 
 
@@ -139,8 +168,9 @@ def _names_in_english(name: str, question: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _stems() -> dict[str, tuple[str, ...]]:
-    return {code: tuple(analyse(arabic)) for code, (arabic, _) in country_names().items()}
+def _stems() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Code → the stems of each of the country's Arabic names."""
+    return {code: tuple(tuple(analyse(form)) for form in forms) for code, forms in arabic_names().items()}
 
 
 def mentioned_countries(text: str) -> frozenset[str]:
@@ -152,8 +182,8 @@ def mentioned_countries(text: str) -> frozenset[str]:
     terms = set(analyse(text))
     return frozenset(
         code
-        for code, stems in _stems().items()
-        if stems and all(any(_stem_match(term, stem) for term in terms) for stem in stems)
+        for code, names in _stems().items()
+        if any(stems and all(any(_stem_match(term, stem) for term in terms) for stem in stems) for stems in names)
     )
 
 

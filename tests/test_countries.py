@@ -51,6 +51,8 @@ TUNISIA_QUESTION = "كم بلغت صادرات تونس من زيت الزيتو
         ("What did Burma say?", {"MM"}),  # the name in CLDR's brackets: "Myanmar (Burma)"
         ("What did the UAE, the UK and the U.S. say?", {"AE", "GB", "US"}),  # short forms
         ("Did the turkey prices rise?", set()),  # the bird, not written as a name
+        ("Besides Britain and France, which countries could join?", {"GB", "FR"}),
+        ("ماذا قالت بريطانيا وأمريكا؟", {"GB", "US"}),  # the everyday Arabic names
     ],
 )
 def test_a_question_names_the_countries_it_writes_as_whole_words(question: str, codes: set[str]) -> None:
@@ -67,6 +69,10 @@ def test_a_question_names_the_countries_it_writes_as_whole_words(question: str, 
         ("قال وزير الري السوداني إن بلاده تؤيد الآلية", "SD", True),  # the adjective: "سود" starts "سودان"
         ("أعلنت الحكومة المغربية الخطة", "MA", True),
         ("زار الوزير الولايات المتحدة الأسبوع الماضي", "US", True),
+        ("هي مبادرة من بريطانيا وفرنسا", "GB", True),  # the everyday name, not CLDR's المملكة المتحدة
+        ("هي مبادرة من بريطانيا وفرنسا", "US", False),
+        ("وصل الوفد إلى الإمارات أمس", "AE", True),  # CLDR: الإمارات العربية المتحدة
+        ("ذكرت صحف في ميانمار", "MM", True),  # CLDR: ميانمار (بورما)
     ],
 )
 def test_an_article_mentions_a_country_by_its_name_or_its_adjective(text: str, code: str, mentioned: bool) -> None:
