@@ -132,6 +132,22 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 _CLEARED_KEY = pytest.StashKey[list[str]]()
 
 
+# Workers for ``pytest -n auto``: one per core plus one. Measured on 2 cores, the whole run
+# kept the cores busy only ~3/4 of its wall time: a worker often waits on something that is
+# not its own CPU work (a lease expiring, a server or app.py starting, a browser rendering,
+# a subprocess it polls), and an extra worker fills those waits. PYTEST_XDIST_AUTO_NUM_WORKERS
+# (pytest-xdist's own variable) or an explicit ``-n N`` still decide when given.
+EXTRA_AUTO_WORKERS = 1
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto``: the usable cores plus :data:`EXTRA_AUTO_WORKERS` (see above)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # pytest-xdist reads it
+    return len(os.sched_getaffinity(0)) + EXTRA_AUTO_WORKERS
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Modules with more ``slow`` tests first (stable order otherwise), for ``pytest -n auto``.
