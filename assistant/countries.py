@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from functools import lru_cache
 
 from assistant.arabic import analyse, normalize
@@ -26,6 +27,26 @@ log = logging.getLogger(__name__)
 # ("مالي": financial, "بنين": sons), which would make a question name a country it does not.
 NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ", "AQ"})
 COMMON_WORDS = frozenset({"ML", "BJ"})
+# English names in everyday and news use that CLDR no longer gives (it renamed the country or
+# writes a longer official form): a question about "Turkey" names the country CLDR calls
+# "Türkiye". Not fitted to any article: the renamings and short forms of the CLDR list.
+OTHER_ENGLISH_NAMES: dict[str, tuple[str, ...]] = {
+    "TR": ("Turkey",),
+    "CZ": ("Czech Republic",),
+    "SZ": ("Swaziland",),
+    "CI": ("Ivory Coast",),
+    "MK": ("Macedonia",),
+    "TL": ("East Timor",),
+    "CV": ("Cabo Verde",),
+    "PS": ("Palestine",),
+    "GB": ("Britain", "Great Britain", "UK", "U.K."),
+    "US": ("USA", "US", "U.S.", "United States of America"),
+    "AE": ("UAE",),
+    "HK": ("Hong Kong",),
+    "MO": ("Macau", "Macao"),
+    "VA": ("Vatican", "Holy See"),
+    "CD": ("DR Congo", "DRC", "Democratic Republic of the Congo"),
+}
 _PROCLITICS = "وبلفك"
 
 
@@ -46,6 +67,32 @@ def country_names() -> dict[str, tuple[str, str]]:
     }
 
 
+@lru_cache(maxsize=1)
+def english_names() -> dict[str, tuple[str, ...]]:
+    """Code → every English name a question may write for the country: CLDR's, the name in
+    its brackets ("Myanmar (Burma)"), the name without accents ("Turkiye", "Cote d'Ivoire")
+    and :data:`OTHER_ENGLISH_NAMES`."""
+    try:
+        from babel import Locale
+    except ImportError:  # pragma: no cover - babel is a declared dependency
+        return {}
+    cldr = Locale("en").territories
+    names: dict[str, tuple[str, ...]] = {}
+    for code in country_names():
+        written = cldr.get(code, "")
+        forms = [re.sub(r"\s*\(.*\)", "", written), *re.findall(r"\((.*?)\)", written)]
+        forms += [_without_accents(form) for form in forms] + list(OTHER_ENGLISH_NAMES.get(code, ()))
+        names[code] = tuple(dict.fromkeys(form for form in forms if form))
+    return names
+
+
+def _without_accents(name: str) -> str:
+    """``name`` with its accents and typographic apostrophe dropped ("Côte d’Ivoire" →
+    "Cote d'Ivoire"), as a question typed on an English keyboard writes it."""
+    decomposed = unicodedata.normalize("NFKD", name.replace("\u2019", "'"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def _bare(word: str) -> str:
     """A normalised Arabic word without its article and one-letter proclitics ("والمغرب" →
     "مغرب"), as long as three letters remain."""
@@ -62,9 +109,10 @@ def _arabic_words(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _question_forms() -> dict[str, tuple[tuple[str, ...], str]]:
-    """Code → (the Arabic name as bare words, the English name)."""
-    return {code: (tuple(_arabic_words(ar)), en) for code, (ar, en) in country_names().items()}
+def _question_forms() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Code → (the Arabic name as bare words, the English names)."""
+    english = english_names()
+    return {code: (tuple(_arabic_words(ar)), english.get(code, (en,))) for code, (ar, en) in country_names().items()}
 
 
 def named_countries(question: str) -> frozenset[str]:
@@ -80,14 +128,14 @@ def named_countries(question: str) -> frozenset[str]:
     return frozenset(
         code
         for code, (arabic, english) in _question_forms().items()
-        if (arabic and f" {' '.join(arabic)} " in joined) or _names_in_english(english, question)
+        if (arabic and f" {' '.join(arabic)} " in joined) or any(_names_in_english(name, question) for name in english)
     )
 
 
 def _names_in_english(name: str, question: str) -> bool:
     """True when ``question`` holds the English country ``name`` as written (capitalised),
     as whole words."""
-    return bool(name) and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question) is not None
+    return bool(name) and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question.replace("\u2019", "'")) is not None
 
 
 @lru_cache(maxsize=1)

@@ -45,6 +45,12 @@ TUNISIA_QUESTION = "كم بلغت صادرات تونس من زيت الزيتو
         ("What did the chinese minister say about china?", set()),  # not written as a name
         ("What did Lavrov say about Russia's role?", {"RU"}),
         ("ماذا قال Lavrov عن Ukraine؟", {"UA"}),  # mixed scripts
+        ("What did Turkey say about the marshes?", {"TR"}),  # the name CLDR changed ("Türkiye")
+        ("What did Türkiye and Turkiye say?", {"TR"}),  # CLDR's name, and typed without accents
+        ("Did Cote d’Ivoire, Ivory Coast or Côte d'Ivoire sign?", {"CI"}),  # apostrophes, accents
+        ("What did Burma say?", {"MM"}),  # the name in CLDR's brackets: "Myanmar (Burma)"
+        ("What did the UAE, the UK and the U.S. say?", {"AE", "GB", "US"}),  # short forms
+        ("Did the turkey prices rise?", set()),  # the bird, not written as a name
     ],
 )
 def test_a_question_names_the_countries_it_writes_as_whole_words(question: str, codes: set[str]) -> None:
