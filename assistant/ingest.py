@@ -239,8 +239,9 @@ def _write_group(index: Index, prepared: Prepared, report: IngestReport, stored:
     report.skipped.extend(prepared.skipped)
     t = time.perf_counter()
     done = 0
+    already = set().union(*(stored.get(source, set()) for source in prepared.entries))
     for vectors in prepared.vectors or []:
-        index.store.upsert(prepared.chunks[done : done + len(vectors)], vectors)
+        index.store.write(prepared.chunks[done : done + len(vectors)], vectors, already)
         done += len(vectors)
     for source, entry in prepared.entries.items():
         index.store.delete(stored.get(source, set()) - set(entry["chunk_ids"]))

@@ -115,6 +115,7 @@ def install() -> None:
     ingest_module._update = _last_point(ingest_module._update)  # type: ignore[assignment]
     lexical.save = _counted("bm25-save", lexical.save)  # type: ignore[assignment]
     for cls, method in (
+        (ChromaStore, "write"),  # one per batch of a group (new chunks go on to upsert)
         (ChromaStore, "upsert"),
         (ChromaStore, "delete"),
         (Manifest, "save"),

@@ -52,7 +52,7 @@ KILL_POINTS = [
     (False, "ChromaStore.delete:1"),
     (False, "Manifest.save:2"),
     (True, "Manifest.save:2"),
-    (False, "ChromaStore.upsert:2"),
+    (False, "ChromaStore.write:2"),  # an update re-sends vectors only for its new chunks
     (False, "bm25-save:1"),
     (True, "ChromaStore.upsert:2"),
     (False, "prepare:2"),

@@ -137,6 +137,41 @@ def test_a_changed_file_is_updated_and_the_others_are_untouched(
     assert hits and hits[0][0] in new
 
 
+def test_a_changed_file_sends_vectors_only_for_its_new_chunks_and_moves_the_others_offsets(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Re-sending a stored chunk's vector made Chroma re-insert a point its HNSW graph held,
+    which under load now and then left a new chunk of the same write unreachable by
+    ``query`` (another instance then never ranked it); an unchanged chunk whose text moved
+    keeps its id and vector and gets its new offsets."""
+    ingest(settings)
+    before = stored_ids(settings)
+    path = settings.data_dir / A002
+    text = path.read_text(encoding="utf-8")
+    first = text.splitlines()[0]
+    path.write_text(text.replace(first, first + " (محدث)", 1), encoding="utf-8")
+    sent: list[str] = []
+    real_upsert = ChromaStore.upsert
+
+    def recording_upsert(store: ChromaStore, chunks: list[Chunk], vectors) -> None:  # type: ignore[no-untyped-def]
+        sent.extend(c.chunk_id for c in chunks)
+        real_upsert(store, chunks, vectors)
+
+    monkeypatch.setattr(ChromaStore, "upsert", recording_upsert)
+
+    assert ingest(settings).updated == [A002]
+
+    after = stored_ids(settings)
+    new, kept = after[A002] - before[A002], after[A002] & before[A002]
+    assert new and kept, "the edit changes some chunks and leaves others' text alone"
+    assert sorted(sent) == sorted(new)
+    edited = path.read_text(encoding="utf-8")
+    chunks = open_index(settings).store.get_source(A002)  # type: ignore[union-attr]
+    assert {c.chunk_id for c in chunks} == after[A002]
+    for chunk in chunks:
+        assert edited[chunk.start : chunk.end] == chunk.text
+
+
 def test_a_deleted_file_is_removed_from_chroma_bm25_and_the_manifest(
     settings: Settings, check_index: Callable
 ) -> None:
@@ -199,7 +234,7 @@ def _delete_003(settings: Settings) -> None:
 CRASHES = {
     "first-build-mid-upsert": (None, ChromaStore, "upsert", 2),
     "first-build-at-manifest-save": (None, Manifest, "save", 2),
-    "update-mid-upsert": (_edit_002, ChromaStore, "upsert", 2),
+    "update-mid-upsert": (_edit_002, ChromaStore, "write", 2),  # a group writes in batches
     "update-before-stale-chunks-deleted": (_edit_002, ChromaStore, "delete", 1),
     "deletion-mid-delete": (_delete_003, ChromaStore, "delete", 1),
     "update-at-bm25-save": (_edit_002, lexical, "save", 1),

@@ -151,6 +151,25 @@ class ChromaStore:
                 embeddings=np.asarray(vectors[i : i + _MAX_BATCH], dtype=np.float32),
             )
 
+    def write(self, chunks: list[Chunk], vectors: np.ndarray, stored: set[str]) -> None:
+        """Store ``chunks``: new ids with their vectors, ids already ``stored`` by metadata only.
+
+        A chunk id hashes its source and text, so a stored id already has this vector; only
+        its offsets may have moved (an edit earlier in the article). Re-sending the vector
+        made Chroma re-insert a point its HNSW graph already held, and under load that
+        rewiring now and then left a *new* chunk of the same batch unreachable: ``get`` had
+        it, ``query`` never returned it (1 re-ingest in ~150 on a busy machine).
+        """
+        fresh = [i for i, c in enumerate(chunks) if c.chunk_id not in stored]
+        kept = [c for c in chunks if c.chunk_id in stored]
+        if fresh:
+            self.upsert([chunks[i] for i in fresh], np.asarray(vectors)[fresh])
+        for i in range(0, len(kept), _MAX_BATCH):
+            part = kept[i : i + _MAX_BATCH]
+            self.collection.update(
+                ids=[c.chunk_id for c in part], metadatas=[_stored_metadata(c) for c in part]
+            )
+
     def delete(self, ids: Iterable[str]) -> None:
         """Remove chunks by id (missing ids are ignored)."""
         id_list = list(ids)
