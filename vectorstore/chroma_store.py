@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,11 @@ CHUNK_KEYS = ("source", "start", "end", "position")  # stored per chunk, beside 
 _MAX_BATCH = 5000
 SERVER_CONNECT_TIMEOUT_S = 5.0
 SERVER_MAJOR = "1"  # the Chroma API major version this client speaks (chromadb 1.5's server says 1.0.0)
+# Chunks' stored metadata kept in memory by ``ChromaStore.get`` (least recently used dropped):
+# a Chroma ``get`` of ~30 ids cost ~3 ms CPU per question on the 77-chunk bundled index, more
+# than everything else retrieval does besides the encoder. A chunk's metadata is a few hundred
+# bytes, so this bounds the cache at a few MB on any index.
+CACHED_CHUNKS = 4096
 
 
 def collection_name(base: str, embedder_id: str) -> str:
@@ -136,6 +142,13 @@ class ChromaStore:
     dim: int
     # Per-article fields (``title``, ``date``, ``language``) by source: the manifest's entries.
     articles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Stored metadata by chunk id, as ``get`` last read it (see ``CACHED_CHUNKS``); emptied by
+    # every write through this object and by ``forget_cached`` (another writer changed the store).
+    _cached: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict, repr=False)
+
+    def forget_cached(self) -> None:
+        """Drop the chunks ``get`` keeps: the store was changed by another writer."""
+        self._cached.clear()
 
     def count(self) -> int:
         """Number of chunks stored."""
@@ -143,6 +156,7 @@ class ChromaStore:
 
     def upsert(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
         """Insert or replace ``chunks`` with their vectors (idempotent: ids are deterministic)."""
+        self.forget_cached()
         for i in range(0, len(chunks), _MAX_BATCH):
             part = chunks[i : i + _MAX_BATCH]
             self.collection.upsert(
@@ -154,6 +168,7 @@ class ChromaStore:
     def delete(self, ids: Iterable[str]) -> None:
         """Remove chunks by id (missing ids are ignored)."""
         id_list = list(ids)
+        self.forget_cached()
         for i in range(0, len(id_list), _MAX_BATCH):
             self.collection.delete(ids=id_list[i : i + _MAX_BATCH])
 
@@ -186,11 +201,28 @@ class ChromaStore:
             offset += len(ids)
 
     def get(self, ids: list[str]) -> dict[str, Chunk]:
-        """Chunks by id (missing ids are absent from the result)."""
+        """Chunks by id (missing ids are absent from the result), in the order asked.
+
+        Only the ids not read before are asked of Chroma (the rest come from ``_cached``); a
+        chunk's article fields are joined from ``articles`` on every call, never cached.
+        """
         if not ids:
             return {}
-        got = self.collection.get(ids=ids, include=["metadatas"])
-        return {i: self._chunk(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+        wanted = list(dict.fromkeys(ids))
+        missing = [i for i in wanted if i not in self._cached]
+        if missing:
+            got = self.collection.get(ids=missing, include=["metadatas"])
+            for chunk_id, meta in zip(got["ids"], got["metadatas"], strict=True):
+                self._cached[chunk_id] = meta
+        found = {}
+        for chunk_id in wanted:
+            meta = self._cached.get(chunk_id)
+            if meta is not None:
+                self._cached.move_to_end(chunk_id)
+                found[chunk_id] = self._chunk(chunk_id, meta)
+        while len(self._cached) > CACHED_CHUNKS:
+            self._cached.popitem(last=False)
+        return found
 
     def _chunk(self, chunk_id: str, meta: dict[str, Any]) -> Chunk:
         """A stored chunk from its metadata, with its article's fields from ``articles``."""
@@ -200,8 +232,9 @@ class ChromaStore:
 
     def get_many(self, ids: list[str]) -> Iterator[Chunk]:
         """Chunks by id, fetched in pages (missing ids are skipped)."""
-        for i in range(0, len(ids), _MAX_BATCH):
-            yield from self.get(ids[i : i + _MAX_BATCH]).values()
+        for i in range(0, len(ids), _MAX_BATCH):  # not through ``get``: a bulk read, not cached
+            got = self.collection.get(ids=ids[i : i + _MAX_BATCH], include=["metadatas"])
+            yield from (self._chunk(c, m) for c, m in zip(got["ids"], got["metadatas"], strict=True))
 
     def get_source_ids(self, source: str) -> list[str]:
         """Ids of every stored chunk of one article."""
