@@ -3,7 +3,8 @@
 ``ChromaStore.get`` keeps chunks' stored metadata in memory. A chunk's id is a hash of its
 file, text and occurrence, so an article edited *around* a chunk (a paragraph added before
 it) keeps the chunk's id but moves its offsets: a cache that outlived the ingest would quote
-the wrong span. Real Chroma in ``tmp_path``; the speaker and sentence caches are keyed by
+the wrong span. A small collection's vectors are kept for an exact in-memory search, which
+must rank as Chroma does and see every later write. Real Chroma in ``tmp_path``; the speaker and sentence caches are keyed by
 the text itself and need no invalidation (checked against the uncached functions).
 """
 
@@ -165,3 +166,57 @@ def test_the_text_keyed_caches_give_what_the_uncached_functions_give_twice(sente
         assert _normalized_sentence(sentence) == normalize(sentence)
         assert passage_sentences(sentence) == tuple(sentence[s.start : s.end] for s in spans)
         assert sentence_terms(sentence) == frozenset(analyse(sentence))
+
+
+def _random_store(tmp_path: Path, n: int, seed: int = 0):  # type: ignore[no-untyped-def]
+    store = _store(tmp_path)
+    vectors = np.random.default_rng(seed).standard_normal((n, DIM)).astype(np.float32)
+    chunks = [Chunk(f"c{i:03d}", "a.txt", f"نص {i}", i, i + 4) for i in range(n)]
+    store.upsert(chunks, vectors)
+    return store, vectors
+
+
+def test_a_small_collection_ranked_in_memory_ranks_as_chroma_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, _ = _random_store(tmp_path, 60)
+    queries = np.random.default_rng(1).standard_normal((20, DIM)).astype(np.float32)
+    exact = [store.query(q, 30) for q in queries]
+    assert store._small, "60 chunks are searched in memory"
+    monkeypatch.setattr(chroma_store, "EXACT_SEARCH_MAX", 0)
+    store.forget_cached()
+    by_chroma = [store.query(q, 30) for q in queries]
+    assert store._small == ()
+    assert [[i for i, _ in r] for r in exact] == [[i for i, _ in r] for r in by_chroma]
+    for mine, theirs in zip(exact, by_chroma, strict=True):
+        assert np.allclose([s for _, s in mine], [s for _, s in theirs], atol=1e-5)
+
+
+def test_a_chunk_added_later_is_found_by_the_next_search(tmp_path: Path) -> None:
+    store, vectors = _random_store(tmp_path, 10)
+    target = np.full(DIM, 5.0, np.float32)
+    assert store.query(target, 3)[0][0] != "new"
+    store.upsert([Chunk("new", "b.txt", "جديد", 0, 4)], target[None, :])
+    assert store.query(target, 3)[0][0] == "new"
+
+
+def test_another_writers_chunk_is_searched_once_the_store_forgets_what_it_kept(
+    tmp_path: Path,
+) -> None:
+    reader, _ = _random_store(tmp_path, 10)
+    writer = _store(tmp_path)
+    target = np.full(DIM, 5.0, np.float32)
+    reader.query(target, 3)
+    writer.upsert([Chunk("new", "b.txt", "جديد", 0, 4)], target[None, :])
+    reader.forget_cached()
+    assert reader.query(target, 3)[0] == ("new", pytest.approx(1.0, abs=1e-5))
+
+
+def test_a_collection_larger_than_the_bound_is_searched_by_chroma(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chroma_store, "EXACT_SEARCH_MAX", 4)
+    store, vectors = _random_store(tmp_path, 5)
+    found = store.query(vectors[2], 5)
+    assert store._small == ()
+    assert found[0][0] == "c002" and len(found) == 5
