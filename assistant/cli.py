@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.cli_format import label_block, table, terminal_width
-from assistant.errors import UserError
+from assistant.errors import UserError, exit_code_of
 from assistant.models import Answer
 from assistant.notices import say_notices_once_per_store
 from assistant.settings import Settings, configure_logging, settings_table
@@ -257,6 +257,15 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (2 for user errors, with a one-line message)."""
     args = build_parser().parse_args(argv)
+    return exit_code_of(lambda: _run(args))
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Read the settings, say the notices once per store, and run the chosen command.
+
+    An invalid setting (pydantic's ``ValidationError``, wherever settings are read) becomes
+    a one-line :class:`UserError` naming the setting, not a traceback.
+    """
     try:
         settings = Settings()
         configure_logging(settings.log_level)
@@ -265,16 +274,9 @@ def main(argv: list[str] | None = None) -> int:
             print(settings_table())
             return 0
         return COMMANDS[args.command](args, settings)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # noqa: BLE001 - pydantic validation and the like
+    except Exception as exc:  # noqa: BLE001 - pydantic's ValidationError, without importing it
         if type(exc).__name__ == "ValidationError":
-            print(f"error: invalid setting: {_setting_errors(exc)}", file=sys.stderr)
-            return 2
+            raise UserError(f"invalid setting: {_setting_errors(exc)}") from exc
         raise
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+
 
 class UserError(Exception):
     """A problem the user can fix (bad input, missing index, unreachable server).
@@ -16,3 +19,20 @@ class StoreMismatchError(UserError):
 
 class BackendError(UserError):
     """A configured backend (LLM server, Chroma server, model) failed or timed out."""
+
+
+def exit_code_of(command: Callable[[], int]) -> int:
+    """Run a command-line command and return its exit code, the way every CLI here ends.
+
+    A :class:`UserError` prints ``error: <message>`` on stderr and gives 2; Ctrl-C prints
+    ``interrupted`` and gives 130 (the shell's convention). Anything else propagates: a
+    traceback is for defects, not for the user's mistakes.
+    """
+    try:
+        return command()
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -6,7 +6,7 @@
     python -m eval --qa eval/heldout/questions.jsonl --data-dir eval/heldout/articles --answers a.jsonl
     python -m eval report answers.jsonl [--qa eval/questions.jsonl] --report report/
     python -m eval compare A.jsonl B.jsonl [--qa eval/questions.jsonl] [--report DIR]
-    python -m eval suite --out DIR [--sets main,heldout,heldout2] [--store-dir ROOT]
+    python -m eval suite --out DIR [--sets main,heldout,heldout2,heldout3] [--store-dir ROOT]
     python -m eval compare SUITE_DIR_A SUITE_DIR_B [--report DIR]
 
 ``suite`` runs the main set and each held-out set (see :mod:`eval.suite`) over their own
@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import UserError
+from assistant.errors import UserError, exit_code_of
 from eval.metrics import compute_metrics, index_lines
 from eval.qafile import load_answers, load_questions
 from eval.report import describe_modes, metrics_table, render_compare, write_report
@@ -89,7 +89,9 @@ def suite_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", type=Path, required=True, help="folder for answers and reports")
     parser.add_argument(
-        "--sets", help="comma-separated sets to run (default: main,heldout,heldout2)"
+        "--sets",
+        help="comma-separated sets to run (default: main,heldout,heldout2,heldout3; while "
+        "developing, leave out the sealed heldout3)",
     )
     parser.add_argument(
         "--store-dir",
@@ -123,17 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": (report_parser, report_command),
         "suite": (suite_parser, suite_command),
     }
-    try:
-        if args and args[0] in commands:
-            make_parser, command = commands[args[0]]
-            return command(make_parser().parse_args(args[1:]))
-        return run_command(run_parser().parse_args(args))
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    if args and args[0] in commands:
+        make_parser, command = commands[args[0]]
+        return exit_code_of(lambda: command(make_parser().parse_args(args[1:])))
+    return exit_code_of(lambda: run_command(run_parser().parse_args(args)))
 
 
 def run_command(args: argparse.Namespace) -> int:

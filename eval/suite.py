@@ -1,12 +1,15 @@
 """The evaluation's question sets side by side: the main set and each held-out set.
 
-Three sets, each a question file over its own article folder:
+Four sets, each a question file over its own article folder:
 
 - ``main`` (``eval/questions.jsonl`` over ``data/articles``): the set the pipeline was tuned on;
 - ``heldout`` (``eval/heldout/``): articles nobody tuned on at first, since used to diagnose
   and calibrate, so no longer unseen;
-- ``heldout2`` (``eval/heldout2/``): the sealed set, never tuned or diagnosed on; its figures
-  say how well the product generalises.
+- ``heldout2`` (``eval/heldout2/``): sealed until it was run after a session's answer work;
+  never tuned on, but its results have been read, so no longer a blind check;
+- ``heldout3`` (``eval/heldout3/``): the sealed set, never tuned, diagnosed or run during
+  development; its figures say how well the product generalises. While developing, run the
+  others (``--sets main,heldout,heldout2``): a sealed set is spent once work reacts to it.
 
 A suite run (``python -m eval suite --out DIR``, see :mod:`eval.cli`) writes, per set,
 ``DIR/<set>.jsonl`` (answers) and ``DIR/<set>/`` (report), then ``DIR/suite.md`` with one
@@ -58,6 +61,12 @@ SETS: tuple[EvalSet, ...] = (
         "heldout2",
         EVAL_DIR / "heldout2" / "questions.jsonl",
         EVAL_DIR / "heldout2" / "articles",
+        "held-out articles: never tuned on, run once after answer work",
+    ),
+    EvalSet(
+        "heldout3",
+        EVAL_DIR / "heldout3" / "questions.jsonl",
+        EVAL_DIR / "heldout3" / "articles",
         "sealed held-out articles: never tuned on",
     ),
 )
@@ -66,8 +75,8 @@ SETS: tuple[EvalSet, ...] = (
 def select_sets(names: str | None) -> list[EvalSet]:
     """The sets named in a comma-separated list (all of :data:`SETS` when ``None``).
 
-    >>> [s.name for s in select_sets("heldout2,main")]
-    ['heldout2', 'main']
+    >>> [s.name for s in select_sets("heldout3,main")]
+    ['heldout3', 'main']
     """
     if names is None:
         return list(SETS)

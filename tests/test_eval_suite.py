@@ -2,7 +2,7 @@
 column per set and language, and ``compare`` of two suite folders set by set (issue 13).
 
 The end-to-end tests run the real assistant (hashing embedder, real Chroma in a temp folder)
-on small sets built from the bundled and the first held-out articles; never on the sealed set.
+on small sets built from the bundled and the first held-out articles; never on a sealed set.
 """
 
 from __future__ import annotations
@@ -23,8 +23,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_suite_runs_the_main_set_then_each_held_out_set_by_default() -> None:
-    assert [s.name for s in select_sets(None)] == ["main", "heldout", "heldout2"]
+    assert [s.name for s in select_sets(None)] == ["main", "heldout", "heldout2", "heldout3"]
     assert "never tuned" in SETS[-1].purpose and "tuned on" in SETS[0].purpose
+
+
+def test_only_the_newest_held_out_set_is_described_as_sealed() -> None:
+    assert [s.name for s in SETS if "sealed" in s.purpose] == ["heldout3"]
+    assert SETS[-1].articles == PROJECT_ROOT / "eval" / "heldout3" / "articles"
 
 
 @pytest.mark.parametrize("eval_set", SETS, ids=lambda s: s.name)
@@ -38,7 +43,7 @@ def test_each_set_names_a_question_file_and_the_article_folder_its_sources_are_i
 
 @pytest.mark.parametrize("names", ["nope", "main,nope", " , "])
 def test_an_unknown_set_name_is_a_user_error_listing_the_sets(names: str) -> None:
-    with pytest.raises(UserError, match="main, heldout, heldout2"):
+    with pytest.raises(UserError, match="main, heldout, heldout2, heldout3"):
         select_sets(names)
 
 
