@@ -220,3 +220,42 @@ def test_a_collection_larger_than_the_bound_is_searched_by_chroma(
     found = store.query(vectors[2], 5)
     assert store._small == ()
     assert found[0][0] == "c002" and len(found) == 5
+
+
+class _WriteDuringFirstRead:
+    """A collection whose first ``get`` returns what it read, then lets ``write`` finish
+    before handing it back: a write landing while a question's read is in flight."""
+
+    def __init__(self, collection: object, write: object) -> None:
+        self._collection, self._write = collection, write
+
+    def get(self, **kwargs: object) -> object:
+        got = self._collection.get(**kwargs)  # type: ignore[attr-defined]
+        write, self._write = self._write, None
+        if write is not None:
+            write()  # type: ignore[operator]
+        return got
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._collection, name)
+
+
+@pytest.mark.parametrize("read", ["get", "query"])
+def test_a_read_overtaken_by_a_write_is_not_kept(tmp_path: Path, read: str) -> None:
+    store = _store(tmp_path)
+    store.upsert([_chunk(0)], np.ones((1, DIM), np.float32))
+    target = np.full(DIM, -1.0, np.float32)
+    real = store.collection
+
+    def write() -> None:
+        store.collection = real
+        store.upsert([Chunk("new", "b.txt", "جديد", 0, 4)], target[None, :])
+        store.upsert([_chunk(40)], np.ones((1, DIM), np.float32))
+
+    store.collection = _WriteDuringFirstRead(real, write)
+    if read == "get":
+        assert store.get(["c1"])["c1"].start == 0  # read before the write: the old offsets
+    else:
+        assert [i for i, _ in store.query(target, 2)] == ["c1"]  # read before "new" existed
+    assert store.get(["c1"])["c1"].start == 40
+    assert store.query(target, 2)[0][0] == "new"

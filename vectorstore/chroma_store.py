@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -150,14 +151,18 @@ class ChromaStore:
     # Stored metadata by chunk id, as ``get`` last read it (see ``CACHED_CHUNKS``); emptied by
     # every write through this object and by ``forget_cached`` (another writer changed the store).
     _cached: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict, repr=False)
+    _cache_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _generation: int = field(default=0, repr=False)  # forget_cached calls: a read begun before one is not kept
     # (ids, unit vectors) of a collection of at most EXACT_SEARCH_MAX chunks; () when larger;
     # None until the first query reads it. Forgotten with ``_cached``.
     _small: tuple[list[str], np.ndarray] | tuple[()] | None = field(default=None, repr=False)
 
     def forget_cached(self) -> None:
         """Drop what ``get`` and ``query`` keep: the store was changed by another writer."""
-        self._cached.clear()
-        self._small = None
+        with self._cache_lock:
+            self._cached.clear()
+            self._small = None
+            self._generation += 1
 
     def count(self) -> int:
         """Number of chunks stored."""
@@ -165,21 +170,25 @@ class ChromaStore:
 
     def upsert(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
         """Insert or replace ``chunks`` with their vectors (idempotent: ids are deterministic)."""
-        self.forget_cached()
-        for i in range(0, len(chunks), _MAX_BATCH):
-            part = chunks[i : i + _MAX_BATCH]
-            self.collection.upsert(
-                ids=[c.chunk_id for c in part],
-                metadatas=[_stored_metadata(c) for c in part],
-                embeddings=np.asarray(vectors[i : i + _MAX_BATCH], dtype=np.float32),
-            )
+        try:
+            for i in range(0, len(chunks), _MAX_BATCH):
+                part = chunks[i : i + _MAX_BATCH]
+                self.collection.upsert(
+                    ids=[c.chunk_id for c in part],
+                    metadatas=[_stored_metadata(c) for c in part],
+                    embeddings=np.asarray(vectors[i : i + _MAX_BATCH], dtype=np.float32),
+                )
+        finally:  # after the write (even a partial one): a read during it is not kept
+            self.forget_cached()
 
     def delete(self, ids: Iterable[str]) -> None:
         """Remove chunks by id (missing ids are ignored)."""
         id_list = list(ids)
-        self.forget_cached()
-        for i in range(0, len(id_list), _MAX_BATCH):
-            self.collection.delete(ids=id_list[i : i + _MAX_BATCH])
+        try:
+            for i in range(0, len(id_list), _MAX_BATCH):
+                self.collection.delete(ids=id_list[i : i + _MAX_BATCH])
+        finally:
+            self.forget_cached()
 
     def ids_by_source(self) -> dict[str, set[str]]:
         """Every stored chunk id grouped by source file (one paged scan of metadata)."""
@@ -218,20 +227,22 @@ class ChromaStore:
         if not ids:
             return {}
         wanted = list(dict.fromkeys(ids))
-        missing = [i for i in wanted if i not in self._cached]
+        with self._cache_lock:
+            known = {i: self._cached[i] for i in wanted if i in self._cached}
+            for chunk_id in known:
+                self._cached.move_to_end(chunk_id)
+            generation = self._generation
+        missing = [i for i in wanted if i not in known]
         if missing:
             got = self.collection.get(ids=missing, include=["metadatas"])
-            for chunk_id, meta in zip(got["ids"], got["metadatas"], strict=True):
-                self._cached[chunk_id] = meta
-        found = {}
-        for chunk_id in wanted:
-            meta = self._cached.get(chunk_id)
-            if meta is not None:
-                self._cached.move_to_end(chunk_id)
-                found[chunk_id] = self._chunk(chunk_id, meta)
-        while len(self._cached) > CACHED_CHUNKS:
-            self._cached.popitem(last=False)
-        return found
+            fetched = dict(zip(got["ids"], got["metadatas"], strict=True))
+            with self._cache_lock:
+                if generation == self._generation:  # else a write may have made it stale
+                    self._cached.update(fetched)
+                while len(self._cached) > CACHED_CHUNKS:
+                    self._cached.popitem(last=False)
+            known.update(fetched)
+        return {i: self._chunk(i, known[i]) for i in wanted if i in known}
 
     def _chunk(self, chunk_id: str, meta: dict[str, Any]) -> Chunk:
         """A stored chunk from its metadata, with its article's fields from ``articles``."""
@@ -273,16 +284,19 @@ class ChromaStore:
     def _small_collection(self) -> tuple[list[str], np.ndarray] | tuple[()]:
         """Every id and unit vector of a collection of at most ``EXACT_SEARCH_MAX`` chunks, read
         once (one ``get`` of at most that many plus one); ``()`` for a larger collection."""
-        if self._small is None:
+        small, generation = self._small, self._generation
+        if small is None:
             got = self.collection.get(include=["embeddings"], limit=EXACT_SEARCH_MAX + 1)
             ids = list(got["ids"])
-            if not ids or len(ids) > EXACT_SEARCH_MAX:
-                self._small = ()
-            else:
+            small = ()
+            if ids and len(ids) <= EXACT_SEARCH_MAX:
                 vectors = np.asarray(got["embeddings"], dtype=np.float32)
                 norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-                self._small = (ids, vectors / np.where(norms > 0, norms, 1.0))
-        return self._small
+                small = (ids, vectors / np.where(norms > 0, norms, 1.0))
+            with self._cache_lock:
+                if generation == self._generation:  # else a write may have made it stale
+                    self._small = small
+        return small
 
 
 def _nearest(ids: list[str], unit: np.ndarray, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
