@@ -402,7 +402,10 @@ class SkeletonIndex(Collection[str]):
         self._words.add(word)
         key = skeleton(word)
         stripped = strip_clitics(word)
-        for form_key in (key,) if stripped == word else (key, skeleton(stripped)):
+        keys = {key} if stripped == word else {key, skeleton(stripped)}
+        if word.endswith("يه"):  # a woman's nisba surname: البلوشية is Balushi (البلوشي)
+            keys.add(skeleton(word[:-1]))
+        for form_key in keys:
             if len(form_key) >= MIN_SKELETON:
                 self._by_skeleton.setdefault(form_key, set()).add(word)
 

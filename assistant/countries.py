@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from functools import lru_cache
 
 from assistant.arabic import analyse, normalize
@@ -26,6 +27,40 @@ log = logging.getLogger(__name__)
 # ("مالي": financial, "بنين": sons), which would make a question name a country it does not.
 NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ", "AQ"})
 COMMON_WORDS = frozenset({"ML", "BJ"})
+# English names in everyday and news use that CLDR no longer gives (it renamed the country or
+# writes a longer official form): a question about "Turkey" names the country CLDR calls
+# "Türkiye". Not fitted to any article: the renamings and short forms of the CLDR list.
+OTHER_ENGLISH_NAMES: dict[str, tuple[str, ...]] = {
+    "TR": ("Turkey",),
+    "CZ": ("Czech Republic",),
+    "SZ": ("Swaziland",),
+    "CI": ("Ivory Coast",),
+    "MK": ("Macedonia",),
+    "TL": ("East Timor",),
+    "CV": ("Cabo Verde",),
+    "PS": ("Palestine",),
+    "GB": ("Britain", "Great Britain", "UK", "U.K."),
+    "US": ("USA", "US", "U.S.", "United States of America"),
+    "AE": ("UAE",),
+    "HK": ("Hong Kong",),
+    "MO": ("Macau", "Macao"),
+    "VA": ("Vatican", "Holy See"),
+    "CD": ("DR Congo", "DRC", "Democratic Republic of the Congo"),
+}
+# The same for Arabic: news writes "بريطانيا" where CLDR has "المملكة المتحدة", so an article
+# on Britain mentions it and a question on "بريطانيا" names it.
+OTHER_ARABIC_NAMES: dict[str, tuple[str, ...]] = {
+    "GB": ("بريطانيا",),
+    "US": ("أمريكا", "أميركا"),
+    "AE": ("الإمارات",),
+    "PS": ("فلسطين",),
+    "MK": ("مقدونيا",),
+    "CZ": ("تشيكيا",),
+    "SZ": ("سوازيلاند",),
+    "HK": ("هونغ كونغ",),
+    "MO": ("ماكاو",),
+    "CD": ("الكونغو الديمقراطية",),
+}
 _PROCLITICS = "وبلفك"
 
 
@@ -46,6 +81,43 @@ def country_names() -> dict[str, tuple[str, str]]:
     }
 
 
+@lru_cache(maxsize=1)
+def english_names() -> dict[str, tuple[str, ...]]:
+    """Code → every English name a question may write for the country: CLDR's, the name in
+    its brackets ("Myanmar (Burma)"), the name without accents ("Turkiye", "Cote d'Ivoire")
+    and :data:`OTHER_ENGLISH_NAMES`."""
+    try:
+        from babel import Locale
+    except ImportError:  # pragma: no cover - babel is a declared dependency
+        return {}
+    cldr = Locale("en").territories
+    names: dict[str, tuple[str, ...]] = {}
+    for code in country_names():
+        written = cldr.get(code, "")
+        forms = [re.sub(r"\s*\(.*\)", "", written), *re.findall(r"\((.*?)\)", written)]
+        forms += [_without_accents(form) for form in forms] + list(OTHER_ENGLISH_NAMES.get(code, ()))
+        names[code] = tuple(dict.fromkeys(form for form in forms if form))
+    return names
+
+
+def arabic_names() -> dict[str, tuple[str, ...]]:
+    """Code → every Arabic name of the country: CLDR's without and within its brackets
+    ("ميانمار (بورما)") and :data:`OTHER_ARABIC_NAMES`."""
+    names: dict[str, tuple[str, ...]] = {}
+    for code, (written, _) in country_names().items():
+        forms = [re.sub(r"\s*\(.*\)", "", written), *re.findall(r"\((.*?)\)", written)]
+        forms += OTHER_ARABIC_NAMES.get(code, ())
+        names[code] = tuple(dict.fromkeys(form for form in forms if form.strip()))
+    return names
+
+
+def _without_accents(name: str) -> str:
+    """``name`` with its accents and typographic apostrophe dropped ("Côte d’Ivoire" →
+    "Cote d'Ivoire"), as a question typed on an English keyboard writes it."""
+    decomposed = unicodedata.normalize("NFKD", name.replace("\u2019", "'"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def _bare(word: str) -> str:
     """A normalised Arabic word without its article and one-letter proclitics ("والمغرب" →
     "مغرب"), as long as three letters remain."""
@@ -62,9 +134,13 @@ def _arabic_words(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _question_forms() -> dict[str, tuple[tuple[str, ...], str]]:
-    """Code → (the Arabic name as bare words, the English name)."""
-    return {code: (tuple(_arabic_words(ar)), en) for code, (ar, en) in country_names().items()}
+def _question_forms() -> dict[str, tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]]:
+    """Code → (each Arabic name as bare words, the English names)."""
+    english, arabic = english_names(), arabic_names()
+    return {
+        code: (tuple(tuple(_arabic_words(form)) for form in arabic[code]), english.get(code, (en,)))
+        for code, (_, en) in country_names().items()
+    }
 
 
 def named_countries(question: str) -> frozenset[str]:
@@ -80,19 +156,21 @@ def named_countries(question: str) -> frozenset[str]:
     return frozenset(
         code
         for code, (arabic, english) in _question_forms().items()
-        if (arabic and f" {' '.join(arabic)} " in joined) or _names_in_english(english, question)
+        if any(form and f" {' '.join(form)} " in joined for form in arabic)
+        or any(_names_in_english(name, question) for name in english)
     )
 
 
 def _names_in_english(name: str, question: str) -> bool:
     """True when ``question`` holds the English country ``name`` as written (capitalised),
     as whole words."""
-    return bool(name) and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question) is not None
+    return bool(name) and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question.replace("\u2019", "'")) is not None
 
 
 @lru_cache(maxsize=1)
-def _stems() -> dict[str, tuple[str, ...]]:
-    return {code: tuple(analyse(arabic)) for code, (arabic, _) in country_names().items()}
+def _stems() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Code → the stems of each of the country's Arabic names."""
+    return {code: tuple(tuple(analyse(form)) for form in forms) for code, forms in arabic_names().items()}
 
 
 def mentioned_countries(text: str) -> frozenset[str]:
@@ -104,8 +182,8 @@ def mentioned_countries(text: str) -> frozenset[str]:
     terms = set(analyse(text))
     return frozenset(
         code
-        for code, stems in _stems().items()
-        if stems and all(any(_stem_match(term, stem) for term in terms) for stem in stems)
+        for code, names in _stems().items()
+        if any(stems and all(any(_stem_match(term, stem) for term in terms) for stem in stems) for stems in names)
     )
 
 

@@ -19,7 +19,9 @@ Headlines and captions (short lines with no sentence end) are never quoted.
 It abstains, in the question's language, when the evidence is weak: when no passage
 covers at least ``ABSTAIN_COVERAGE`` of the question's content terms (English words the
 bridge could not translate count as uncovered). The threshold was calibrated on the
-eval set's unanswerable questions (see README, "Evaluation").
+eval set's unanswerable questions (see README, "Evaluation"). After the quotes are chosen, it
+also abstains when they do not answer the kind of question asked
+(:mod:`assistant.answer_checks`: the value asked for, what X said about Y).
 """
 
 from __future__ import annotations
@@ -493,6 +495,16 @@ def names_other_country(
     return not named <= covered
 
 
+def choose(analysis: QueryAnalysis, sentences: list[Sentence], names: dict[str, list[str]]) -> list[Sentence]:
+    """The quotes among scored ``sentences``: :func:`pick`, then the multi-article
+    completion (a part of the question another article answers)."""
+    from assistant.multi_article import complete  # it builds on this module's scoring
+
+    asked = analysis.speakers[0] if analysis.speakers and analysis.wants_statement else None
+    weights = slot_weights(analysis)
+    return complete(analysis, sentences, pick(sentences, weights, asked=asked), names, weights)
+
+
 def extractive_answer(
     analysis: QueryAnalysis,
     retrieved: list[Retrieved],
@@ -512,13 +524,14 @@ def extractive_answer(
     model_chunk = model_passage(sentences, retrieved)
     if analysis.absent_names or analysis.absent_words or _weak(analysis, retrieved, names, model_chunk):
         return abstain, (), True
-    asked = analysis.speakers[0] if analysis.speakers and analysis.wants_statement else None
-    weights = slot_weights(analysis)
-    chosen = pick(sentences, weights, asked=asked)
-    from assistant.multi_article import complete  # it builds on this module's scoring
+    from assistant.answer_checks import answers_kind, quotes_speech, reports_words
 
-    chosen = complete(analysis, sentences, chosen, names, weights)
+    chosen = choose(analysis, sentences, names)
+    if not quotes_speech(analysis, chosen):  # "what did X say": quote what is said in those passages
+        passages = {s.chunk.chunk_id for s in chosen}
+        spoken = [s for s in sentences if s.chunk.chunk_id in passages and reports_words(s)]
+        chosen = choose(analysis, spoken, names)
     citations = cite(chosen)
-    if not citations or names_other_country(analysis, chosen, mentioned):
+    if not citations or names_other_country(analysis, chosen, mentioned) or not answers_kind(analysis, chosen):
         return abstain, (), True
     return render(language, citations, speakers=[s.speaker for s in chosen]), citations, False

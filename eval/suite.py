@@ -1,15 +1,17 @@
 """The evaluation's question sets side by side: the main set and each held-out set.
 
-Four sets, each a question file over its own article folder:
+Five sets, each a question file over its own article folder:
 
 - ``main`` (``eval/questions.jsonl`` over ``data/articles``): the set the pipeline was tuned on;
 - ``heldout`` (``eval/heldout/``): articles nobody tuned on at first, since used to diagnose
   and calibrate, so no longer unseen;
+- ``calibration`` (``eval/calibration/``): three articles written to measure refusal rules
+  (unanswerable questions of the kinds a journalist asks), calibrated on;
 - ``heldout2`` (``eval/heldout2/``): sealed until it was run after a session's answer work;
   never tuned on, but its results have been read, so no longer a blind check;
 - ``heldout3`` (``eval/heldout3/``): the sealed set, never tuned, diagnosed or run during
   development; its figures say how well the product generalises. While developing, run the
-  others (``--sets main,heldout,heldout2``): a sealed set is spent once work reacts to it.
+  others (``--sets main,heldout,calibration,heldout2``): a sealed set is spent once work reacts to it.
 
 A suite run (``python -m eval suite --out DIR``, see :mod:`eval.cli`) writes, per set,
 ``DIR/<set>.jsonl`` (answers) and ``DIR/<set>/`` (report), then ``DIR/suite.md`` with one
@@ -56,6 +58,12 @@ SETS: tuple[EvalSet, ...] = (
         EVAL_DIR / "heldout" / "questions.jsonl",
         EVAL_DIR / "heldout" / "articles",
         "held-out articles: calibrated and diagnosed on",
+    ),
+    EvalSet(
+        "calibration",
+        EVAL_DIR / "calibration" / "questions.jsonl",
+        EVAL_DIR / "calibration" / "articles",
+        "calibration articles written to measure refusals: calibrated on",
     ),
     EvalSet(
         "heldout2",

@@ -16,7 +16,9 @@ Fixtures (function-scoped unless said otherwise):
 - ``shared_settings`` / ``shared_index`` (session): the same, built once per session for
   tests that only *read* (retrieval, answers). Never ingest into it or edit its files.
 - ``e5_settings`` (session): like ``shared_settings`` but indexed by the bundled e5 engine
-  (``embedder="e5-engine"``); read only. Costs ~25 s to build: use it only for e5 tests.
+  (``embedder="e5-engine"``); read only. A copy of ``e5_template`` (session, shared by all
+  xdist workers: the bundled articles indexed by e5 through the CLI once per run, ~30 s);
+  ``copy_e5_store(e5_template, store_dir)`` gives a test its own writable copy.
 - ``check_index``: a function ``check_index(settings) -> Index`` that asserts Chroma, the
   saved BM25 index and the manifest hold exactly the chunks the files of
   ``settings.data_dir`` give now, and returns the reopened index.
@@ -44,6 +46,8 @@ change an outcome; the header of the run names the ones removed.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
@@ -126,6 +130,22 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 _CLEARED_KEY = pytest.StashKey[list[str]]()
+
+
+# Workers for ``pytest -n auto``: one per core plus one. Measured on 2 cores, the whole run
+# kept the cores busy only ~3/4 of its wall time: a worker often waits on something that is
+# not its own CPU work (a lease expiring, a server or app.py starting, a browser rendering,
+# a subprocess it polls), and an extra worker fills those waits. PYTEST_XDIST_AUTO_NUM_WORKERS
+# (pytest-xdist's own variable) or an explicit ``-n N`` still decide when given.
+EXTRA_AUTO_WORKERS = 1
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto``: the usable cores plus :data:`EXTRA_AUTO_WORKERS` (see above)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # pytest-xdist reads it
+    return len(os.sched_getaffinity(0)) + EXTRA_AUTO_WORKERS
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -454,17 +474,61 @@ def server_settings(settings: Settings, chroma_server: ChromaServer) -> Settings
     )
 
 
-@pytest.fixture(scope="session")
-def e5_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Session-wide settings whose store holds the bundled articles indexed by the bundled e5
-    engine (``embedder="e5-engine"``; read only). Building it embeds ~80 passages: ~25 s on
-    2 cores, so tests that are not about the embedder use hashing instead."""
-    from assistant.ingest import ingest
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A temp folder of this test run shared by all its pytest-xdist workers (the parent of
+    each worker's base temp folder; the base temp folder itself without xdist)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
+
+@contextlib.contextmanager
+def exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``lock_file``: one xdist worker at a time."""
+    with open(lock_file, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def e5_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder ``articles/`` + ``store/``: the bundled articles indexed by the bundled e5
+    engine through the real CLI (``python -m assistant ingest``), built ONCE per test run
+    and shared by every xdist worker (the first worker that needs it builds it under a file
+    lock; a worker that needs it meanwhile waits). Never open it: copy it (see
+    :func:`copy_e5_store`). An e5 ingest of the five articles embeds ~80 passages and every
+    quotable sentence: ~30-40 CPU-s that each user of it used to pay again."""
+    template = run_folder(tmp_path_factory) / "e5-template"
+    with exclusive(template.with_suffix(".lock")):
+        if not (template / "built").exists():
+            shutil.rmtree(template, ignore_errors=True)  # a build a failed worker left half done
+            shutil.copytree(BUNDLED_ARTICLES, template / "articles")
+            e5 = offline_settings(template / "articles", template / "store").model_copy(
+                update={"embedder": "e5-engine"}
+            )
+            done = _run_cli(e5, "ingest", timeout=900)
+            assert done.returncode == 0, done.stderr
+            (template / "built").touch()
+    return template
+
+
+def copy_e5_store(template: Path, store_dir: Path) -> None:
+    """Copy the e5 template's store (see ``e5_template``) to ``store_dir``, a folder that
+    does not exist yet; it then serves any copy of the bundled articles (the manifest
+    records file names and contents, not folders)."""
+    shutil.copytree(template / "store", store_dir)
+
+
+@pytest.fixture(scope="session")
+def e5_settings(tmp_path_factory: pytest.TempPathFactory, e5_template: Path) -> Settings:
+    """Session-wide settings whose store holds the bundled articles indexed by the bundled e5
+    engine (``embedder="e5-engine"``; read only): a copy of ``e5_template``, so the ~80
+    passages are embedded once per run, not once per worker and fixture."""
     root = tmp_path_factory.mktemp("e5-shared")
     shutil.copytree(BUNDLED_ARTICLES, root / "articles")
-    e5 = offline_settings(root / "articles", root / "store").model_copy(
+    copy_e5_store(e5_template, root / "store")
+    return offline_settings(root / "articles", root / "store").model_copy(
         update={"embedder": "e5-engine"}
     )
-    ingest(e5)
-    return e5

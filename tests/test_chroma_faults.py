@@ -88,7 +88,9 @@ def test_a_hung_server_is_reported_after_the_request_timeout_not_never(
 def test_a_server_killed_mid_ingest_is_a_clear_error_and_the_next_ingest_completes_the_work(
     settings: Settings, own_server: OwnServer
 ) -> None:
-    write_synthetic_corpus(settings.data_dir, 300, seed=3)
+    # 60 files: the ingest's first group (20 files) and a second one it is held before; a
+    # bigger corpus only made the next ingest upsert more chunks over HTTP.
+    write_synthetic_corpus(settings.data_dir, 60, seed=3)
     on_server = _on(settings, own_server)
     marks, release = settings.store_dir.parent / "marks.txt", settings.store_dir.parent / "release"
     # The real CLI ingest, held (tests/crash_ingest_child.py) as it is about to write its

@@ -200,7 +200,9 @@ def test_a_sigkilled_ingest_is_repaired_by_the_next_once_its_lease_expires(
     server_settings: Settings, tmp_path: Path
 ) -> None:
     settings = server_settings  # the repair below keeps the default lease
-    write_synthetic_corpus(settings.data_dir, 300, seed=16)
+    # 60 files: the ingest's first group (20 files) and a second one to be killed in; a
+    # bigger corpus only made the repair upsert more chunks over HTTP.
+    write_synthetic_corpus(settings.data_dir, 60, seed=16)
     total = len(list(settings.data_dir.glob("*.txt")))
     marks = tmp_path / "marks.txt"
     # The real CLI ingest, marking its steps; it waits to be killed once it starts writing

@@ -145,8 +145,14 @@ def test_help_is_plain_words_and_every_option_has_one(run_cli: Run, command: lis
 
 
 def test_the_embedder_fallback_notice_is_said_once_per_store_and_stays_in_status_and_mode(
-    run_cli: Run, settings: Settings, tmp_path: Path
+    run_cli: Run, settings: Settings, tmp_path: Path, e5_template: Path
 ) -> None:
+    from tests.conftest import copy_e5_store
+
+    # The store already holds the articles indexed by the e5 engine the missing model falls
+    # back to (the run's shared template), so the asks below answer without embedding the
+    # five articles again; building that store on first use is test_e5_engine's subject.
+    copy_e5_store(e5_template, settings.store_dir)
     missing = settings.model_copy(update={"embedder": str(tmp_path / "no-such-model")})
     notice = "Embedding model unavailable: model folder"
     info = {"ASSISTANT_LOG_LEVEL": "INFO"}  # the note is INFO when the e5 engine takes over

@@ -23,7 +23,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_suite_runs_the_main_set_then_each_held_out_set_by_default() -> None:
-    assert [s.name for s in select_sets(None)] == ["main", "heldout", "heldout2", "heldout3"]
+    assert [s.name for s in select_sets(None)] == ["main", "heldout", "calibration", "heldout2", "heldout3"]
     assert "never tuned" in SETS[-1].purpose and "tuned on" in SETS[0].purpose
 
 
@@ -43,7 +43,7 @@ def test_each_set_names_a_question_file_and_the_article_folder_its_sources_are_i
 
 @pytest.mark.parametrize("names", ["nope", "main,nope", " , "])
 def test_an_unknown_set_name_is_a_user_error_listing_the_sets(names: str) -> None:
-    with pytest.raises(UserError, match="main, heldout, heldout2, heldout3"):
+    with pytest.raises(UserError, match="main, heldout, calibration, heldout2, heldout3"):
         select_sets(names)
 
 
