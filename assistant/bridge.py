@@ -269,7 +269,9 @@ def load_lexicon(path: str | PathLike[str] | None = None) -> Lexicon:
     >>> load_lexicon().lookup(("ukraine",)).arabic[0]
     'أوكرانيا'
     """
-    return _load_lexicon_cached(Path(path or DEFAULT_LEXICON_PATH).resolve())
+    if path is None:  # the hot path (every bridged phrase): no filesystem walk to resolve it
+        return _load_lexicon_cached(DEFAULT_LEXICON_PATH)
+    return _load_lexicon_cached(Path(path).resolve())
 
 
 @lru_cache(maxsize=8)

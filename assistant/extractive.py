@@ -19,9 +19,9 @@ Headlines and captions (short lines with no sentence end) are never quoted.
 It abstains, in the question's language, when the evidence is weak: when no passage
 covers at least ``ABSTAIN_COVERAGE`` of the question's content terms (English words the
 bridge could not translate count as uncovered). The threshold was calibrated on the
-eval set's unanswerable questions (see README, "Evaluation"). After the quotes are chosen, it
-also abstains when they do not answer the kind of question asked
-(:mod:`assistant.answer_checks`: the value asked for, what X said about Y).
+eval set's unanswerable questions (see README, "Evaluation"). For "what did X say", the quotes
+must give someone's words (:mod:`assistant.answer_checks`): else the words spoken in the same
+passages are quoted, or the question is refused when they hold none.
 """
 
 from __future__ import annotations
@@ -524,7 +524,7 @@ def extractive_answer(
     model_chunk = model_passage(sentences, retrieved)
     if analysis.absent_names or analysis.absent_words or _weak(analysis, retrieved, names, model_chunk):
         return abstain, (), True
-    from assistant.answer_checks import answers_kind, quotes_speech, reports_words
+    from assistant.answer_checks import quotes_speech, reports_words
 
     chosen = choose(analysis, sentences, names)
     if not quotes_speech(analysis, chosen):  # "what did X say": quote what is said in those passages
@@ -532,6 +532,6 @@ def extractive_answer(
         spoken = [s for s in sentences if s.chunk.chunk_id in passages and reports_words(s)]
         chosen = choose(analysis, spoken, names)
     citations = cite(chosen)
-    if not citations or names_other_country(analysis, chosen, mentioned) or not answers_kind(analysis, chosen):
+    if not citations or names_other_country(analysis, chosen, mentioned):
         return abstain, (), True
     return render(language, citations, speakers=[s.speaker for s in chosen]), citations, False

@@ -198,6 +198,7 @@ class Index:
         self.manifest = ChromaManifest.read(self.meta)
         if self.store is not None:
             self.store.articles = self.manifest.files
+            self.store.forget_cached()  # chunks re-ingested elsewhere keep their ids, not offsets
             self.refresh_lexical()
         self.stamp, self.synced = stamp, True
         return True

@@ -25,12 +25,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from assistant.arabic import analyse, analyse_word, detect_language
 from assistant.index import Index
 from assistant.models import Chunk, Retrieved, Span
 from assistant.speakers import (
+    CACHED_SENTENCES,
     SPEECH_VERBS_AR,
     Speaker,
     asks_for_statement,
@@ -233,41 +235,57 @@ def _arabic_slots(terms: list[str], names: set[str]) -> list[frozenset[str]]:
     return [frozenset({t}) for t in terms if _is_topic(t, names)]
 
 
-def _english_slots(result: BridgeResult, speakers: list[Speaker], names: set[str]) -> list[frozenset[str]]:
-    """One slot per bridged English phrase (its Arabic forms' terms), minus question words
-    and speaker names: "talks" → {محادث, مباحث, حديث} counts once, not three times."""
-    from assistant.bridge import bridge_query
-
+def _english_slots(
+    result: BridgeResult, speakers: list[Speaker], terms_of: Callable[[str], frozenset[str]]
+) -> list[frozenset[str]]:
+    """One slot per bridged English phrase (its Arabic forms' terms, ``terms_of``), minus
+    question words and speaker names: "talks" → {محادث, مباحث, حديث} counts once, not three times."""
     speaker_words = {w for s in speakers for n in s.english for w in n.split()}
     slots = []
     for phrase, label in result.matched:
         words_ = phrase.lower().split()
         if label in PASSED_THROUGH or all(w in ENGLISH_QUESTION_WORDS or w in speaker_words for w in words_):
             continue  # Arabic words and numbers inside an English question make no slot
-        terms = frozenset(t for t in analyse(bridge_query(phrase, language="en").text) if _is_topic(t, names))
+        terms = terms_of(phrase)
         if terms and terms not in slots:
             slots.append(terms)
     return slots
 
 
+def phrase_terms(names: set[str]) -> Callable[[str], frozenset[str]]:
+    """A function giving a bridged phrase's topic terms (the analysed Arabic of the phrase
+    bridged alone, minus non-topic terms and ``names``), each phrase bridged once per question:
+    the slots and the name slots both ask for them."""
+    from assistant.bridge import bridge_query
+
+    @cache
+    def terms_of(phrase: str) -> frozenset[str]:
+        return frozenset(t for t in analyse(bridge_query(phrase, language="en").text) if _is_topic(t, names))
+
+    return terms_of
+
+
 def name_slot_indices(
-    result: BridgeResult, slots: list[frozenset[str]], names: set[str]
+    result: BridgeResult,
+    slots: list[frozenset[str]],
+    names: set[str],
+    terms_of: Callable[[str], frozenset[str]] | None = None,
 ) -> dict[int, str]:
     """Index → English phrase of the slots that translate a proper name of an English question: a
     lexicon headword spelled with a capital ("Iran", "Brazil") or a transliteration. A name
     has one sense, so when no article contains any of its Arabic forms the articles do not
     mention it, whereas a common word absent from them ("fair" → عادل for a book fair) may
     only be the lexicon's other sense. Months and weekdays are not names (an article may
-    date an event in figures only)."""
-    from assistant.bridge import bridge_query
-
+    date an event in figures only). ``terms_of``: :func:`phrase_terms` of ``names``, when
+    the caller has one already."""
+    terms_of = terms_of or phrase_terms(names)
     found: dict[int, str] = {}
     for phrase, label in result.matched:
         if label in PASSED_THROUGH or not (label == "transliteration" or label[:1].isupper()):
             continue
         if set(phrase.lower().split()) & CALENDAR_WORDS:
             continue
-        terms = frozenset(t for t in analyse(bridge_query(phrase, language="en").text) if _is_topic(t, names))
+        terms = terms_of(phrase)
         found.update({i: phrase for i, slot in enumerate(slots) if slot == terms and i not in found})
     return found
 
@@ -300,8 +318,9 @@ def analyse_query(
             words_ = vocabulary() if callable(vocabulary) else vocabulary
             result = bridge_query(question, words_, language=language)
         arabic_text = " ".join([translation, result.text]).strip()
-        slots = _english_slots(result, speakers, names)
-        name_slots = name_slot_indices(result, slots, names)
+        terms_of = phrase_terms(names)
+        slots = _english_slots(result, speakers, terms_of)
+        name_slots = name_slot_indices(result, slots, names, terms_of)
         untranslated = [w for w in result.unmatched if w.lower() not in ENGLISH_QUESTION_WORDS]
         bridged = list(result.arabic_terms)
     else:
@@ -415,15 +434,27 @@ def statement_score(analysis: QueryAnalysis, text: str, names: list[str]) -> flo
     """
     slots = analysis.slots
     best = 0.0
-    for span in sentence_spans(text, Span(0, len(text)), 10**9, len):
-        sentence = text[span.start : span.end]
+    for sentence in passage_sentences(text):
         who = speaker_score(sentence, analysis.speakers[0], names)  # the one asked about
         if who == 0.0:
             continue
-        terms = set(analyse(sentence))
+        terms = sentence_terms(sentence)
         covered = sum(bool(slot & terms) for slot in slots) / len(slots) if slots else 1.0
         best = max(best, who * covered)
     return best
+
+
+@lru_cache(maxsize=CACHED_SENTENCES)
+def passage_sentences(text: str) -> tuple[str, ...]:
+    """The sentences of a passage (``sentence_spans`` over the whole text), kept per text:
+    speaker scoring reads the same indexed passages for question after question."""
+    return tuple(text[span.start : span.end] for span in sentence_spans(text, Span(0, len(text)), 10**9, len))
+
+
+@lru_cache(maxsize=CACHED_SENTENCES)
+def sentence_terms(sentence: str) -> frozenset[str]:
+    """``set(analyse(sentence))``, kept per sentence for the same reason."""
+    return frozenset(analyse(sentence))
 
 
 def _speaker_bonus(

@@ -157,6 +157,11 @@ def _people_pattern(article_names: tuple[str, ...]) -> tuple[re.Pattern[str], di
     return re.compile(f"(?=({alternation}))"), forms
 
 
+# Sentences whose attribution is kept (a few MB): retrieval asks it of the same indexed
+# sentences for every "what did X say" question, and the extractive answerer again.
+CACHED_SENTENCES = 8192
+
+
 def attributed_speaker(sentence: str, article_names: list[str]) -> tuple[Speaker, float] | str | None:
     """Who says ``sentence``: the person named (or titled) right after its first speech verb
     (Arabic puts the subject after the verb: "قال الوزير وانغ يي لنظيره لافروف" is Wang Yi
@@ -168,8 +173,15 @@ def attributed_speaker(sentence: str, article_names: list[str]) -> tuple[Speaker
     >>> attributed_speaker('وأضاف: "نحن واثقون".', [])
     'continues'
     """
+    return _attribution(sentence, tuple(article_names))
+
+
+@lru_cache(maxsize=CACHED_SENTENCES)
+def _attribution(sentence: str, article_names: tuple[str, ...]) -> tuple[Speaker, float] | str | None:
+    """:func:`attributed_speaker`, computed once per sentence and article names (a pure
+    function of the two: nothing about the question)."""
     norm = normalize(sentence)
-    people = _people_at(norm, article_names)
+    people = _people_at(norm, list(article_names))
     for verb in _SPEECH_VERB_RE.finditer(norm):
         start, end = verb.end(1), verb.end()
         window = _SUBJECT_END_RE.split(norm[end : end + SUBJECT_WINDOW], maxsplit=1)[0]
@@ -208,8 +220,14 @@ def speaker_score(
             return 0.7
     elif attribution is not None and not isinstance(attribution, str) and attribution[0].key == speaker.key:
         return attribution[1]
-    norm = normalize(sentence)
+    norm = _normalized_sentence(sentence)
     return 0.3 if any(_form(n) in norm for n in speaker.arabic if len(n) > 2) else 0.0
+
+
+@lru_cache(maxsize=CACHED_SENTENCES)
+def _normalized_sentence(sentence: str) -> str:
+    """``normalize(sentence)``, kept for the indexed sentences speaker scoring reads again."""
+    return normalize(sentence)
 
 
 def sentence_speakers(sentences: list[str], article_names: list[str]) -> list[Speaker | None]:

@@ -184,9 +184,15 @@ def eval_queries(path: Path) -> list[Query]:
 
 
 def measure_side(
-    side: str, env: dict[str, str], work: Path, queries: Path, persist: Path | None = None
+    side: str,
+    env: dict[str, str],
+    work: Path,
+    queries: Path,
+    persist: Path | None = None,
+    timeout_s: float = CHILD_TIMEOUT_S,
 ) -> dict[str, Any]:
-    """Run one measuring subprocess; its JSON plus its wall time and wait4 peak RSS."""
+    """Run one measuring subprocess (killed after ``timeout_s``); its JSON plus its wall time
+    and wait4 peak RSS."""
     out = work / f"{side}.json"
     cmd = [
         sys.executable,
@@ -200,7 +206,7 @@ def measure_side(
     ]
     if persist is not None:
         cmd += ["--persist", str(persist)]
-    child = run_child(cmd, env)
+    child = run_child(cmd, env, timeout_s)
     if child.returncode != 0 or not out.exists():
         raise RuntimeError(f"{side} measurement failed ({child.returncode}):\n{child.stderr}")
     result = json.loads(out.read_text(encoding="utf-8"))

@@ -201,6 +201,33 @@ def targets_section(row: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+E5_LINES = (  # (where under "e5", key, label, format): what issue 13 asks of the e5 engine
+    ("synthetic", "chunks", "ingest corpus, chunks", "{:,}"),
+    ("synthetic", "ingest_chunks_per_s", "ingest chunks/s", "{:.2f}"),
+    ("synthetic", "ingest_cpu_ms_per_chunk", "ingest CPU-ms per chunk", "{:.0f}"),
+    ("synthetic", "peak_rss_mb", "ingest peak RSS (MB)", "{:.0f}"),
+    ("bundled", "retrieval_p50_ms", "bundled retrieval p50 (ms)", "{:.1f}"),
+    ("bundled", "retrieval_p95_ms", "bundled retrieval p95 (ms; target ≤ 50)", "{:.1f}"),
+    ("bundled", "retrieval_ar_p95_ms", "bundled retrieval p95, Arabic (ms)", "{:.1f}"),
+    ("bundled", "retrieval_en_p95_ms", "bundled retrieval p95, English (ms)", "{:.1f}"),
+    ("bundled", "retrieval_cpu_ms_per_query", "retrieval CPU-ms per query", "{:.1f}"),
+    ("bundled", "retrieval_encoder_cpu_ms_per_query", "of which encoding the question", "{:.1f}"),
+    ("bundled", "ask_p95_ms", "bundled ask p95 (ms)", "{:.1f}"),
+    ("bundled", "hit3", "bundled file hit@3", "{:.3f}"),
+    ("cold", "cold_ask_s", "cold ask (s)", "{:.2f}"),
+    ("cold", "import_chromadb_bm25s_s", "import chromadb + bm25s (s)", "{:.2f}"),
+    ("cold", "cold_ask_vs_import", "cold ask / import (target ≤ 2)", "{:.2f}"),
+)
+
+
+def e5_section(e5: dict[str, Any]) -> str:
+    """The e5 engine's figures (``eval.bench_e5``) as a two-column table; "–" when absent."""
+    lines = ["| e5 engine | value |", "| --- | ---: |"]
+    for part, key, label, fmt in E5_LINES:
+        lines.append(f"| {label} | {_cell((e5.get(part) or {}).get(key), fmt)} |")
+    return "\n".join(lines)
+
+
 def markdown(rows: Sequence[dict[str, Any]]) -> str:
     """The whole report: machine, tables, per-stage ingest, server comparison, targets."""
     machine = rows[0].get("machine", {}) if rows else {}
@@ -228,6 +255,8 @@ def markdown(rows: Sequence[dict[str, Any]]) -> str:
                   "Server / embedded ratios: " + "; ".join(
                       f"{r['chunks']:,} chunks: " + ", ".join(f"{k} {v}" for k, v in r.get("vs_embedded", {}).items())
                       for r in served)]  # fmt: skip
+    if rows and rows[0].get("e5"):
+        parts += ["", "## The bundled e5 engine", "", e5_section(rows[0]["e5"])]
     if rows:
         largest = max(rows, key=lambda r: r.get("chunks", 0))
         parts += ["", "## Targets", "", targets_section(largest)]

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +44,16 @@ CHUNK_KEYS = ("source", "start", "end", "position")  # stored per chunk, beside 
 _MAX_BATCH = 5000
 SERVER_CONNECT_TIMEOUT_S = 5.0
 SERVER_MAJOR = "1"  # the Chroma API major version this client speaks (chromadb 1.5's server says 1.0.0)
+# Chunks' stored metadata kept in memory by ``ChromaStore.get`` (least recently used dropped):
+# a Chroma ``get`` of ~30 ids cost ~3 ms CPU per question on the 77-chunk bundled index, more
+# than everything else retrieval does besides the encoder. A chunk's metadata is a few hundred
+# bytes, so this bounds the cache at a few MB on any index.
+CACHED_CHUNKS = 4096
+# A collection of at most this many chunks is searched exactly in memory (one matrix product,
+# ~0.05 ms) rather than by a Chroma query (~2.5 ms CPU at 25 chunks: the call, not the search).
+# 100 is Chroma's default HNSW ``search_ef``: a graph search that keeps 100 candidates visits
+# every node of a graph this small, so Chroma's own answer is already the exact ranking.
+EXACT_SEARCH_MAX = 100
 
 
 def collection_name(base: str, embedder_id: str) -> str:
@@ -136,6 +148,21 @@ class ChromaStore:
     dim: int
     # Per-article fields (``title``, ``date``, ``language``) by source: the manifest's entries.
     articles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Stored metadata by chunk id, as ``get`` last read it (see ``CACHED_CHUNKS``); emptied by
+    # every write through this object and by ``forget_cached`` (another writer changed the store).
+    _cached: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict, repr=False)
+    _cache_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _generation: int = field(default=0, repr=False)  # forget_cached calls: a read begun before one is not kept
+    # (ids, unit vectors) of a collection of at most EXACT_SEARCH_MAX chunks; () when larger;
+    # None until the first query reads it. Forgotten with ``_cached``.
+    _small: tuple[list[str], np.ndarray] | tuple[()] | None = field(default=None, repr=False)
+
+    def forget_cached(self) -> None:
+        """Drop what ``get`` and ``query`` keep: the store was changed by another writer."""
+        with self._cache_lock:
+            self._cached.clear()
+            self._small = None
+            self._generation += 1
 
     def count(self) -> int:
         """Number of chunks stored."""
@@ -143,13 +170,16 @@ class ChromaStore:
 
     def upsert(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
         """Insert or replace ``chunks`` with their vectors (idempotent: ids are deterministic)."""
-        for i in range(0, len(chunks), _MAX_BATCH):
-            part = chunks[i : i + _MAX_BATCH]
-            self.collection.upsert(
-                ids=[c.chunk_id for c in part],
-                metadatas=[_stored_metadata(c) for c in part],
-                embeddings=np.asarray(vectors[i : i + _MAX_BATCH], dtype=np.float32),
-            )
+        try:
+            for i in range(0, len(chunks), _MAX_BATCH):
+                part = chunks[i : i + _MAX_BATCH]
+                self.collection.upsert(
+                    ids=[c.chunk_id for c in part],
+                    metadatas=[_stored_metadata(c) for c in part],
+                    embeddings=np.asarray(vectors[i : i + _MAX_BATCH], dtype=np.float32),
+                )
+        finally:  # after the write (even a partial one): a read during it is not kept
+            self.forget_cached()
 
     def write(self, chunks: list[Chunk], vectors: np.ndarray, stored: set[str]) -> None:
         """Store ``chunks``: new ids with their vectors, ids already ``stored`` by metadata only.
@@ -173,8 +203,11 @@ class ChromaStore:
     def delete(self, ids: Iterable[str]) -> None:
         """Remove chunks by id (missing ids are ignored)."""
         id_list = list(ids)
-        for i in range(0, len(id_list), _MAX_BATCH):
-            self.collection.delete(ids=id_list[i : i + _MAX_BATCH])
+        try:
+            for i in range(0, len(id_list), _MAX_BATCH):
+                self.collection.delete(ids=id_list[i : i + _MAX_BATCH])
+        finally:
+            self.forget_cached()
 
     def ids_by_source(self) -> dict[str, set[str]]:
         """Every stored chunk id grouped by source file (one paged scan of metadata)."""
@@ -205,11 +238,30 @@ class ChromaStore:
             offset += len(ids)
 
     def get(self, ids: list[str]) -> dict[str, Chunk]:
-        """Chunks by id (missing ids are absent from the result)."""
+        """Chunks by id (missing ids are absent from the result), in the order asked.
+
+        Only the ids not read before are asked of Chroma (the rest come from ``_cached``); a
+        chunk's article fields are joined from ``articles`` on every call, never cached.
+        """
         if not ids:
             return {}
-        got = self.collection.get(ids=ids, include=["metadatas"])
-        return {i: self._chunk(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+        wanted = list(dict.fromkeys(ids))
+        with self._cache_lock:
+            known = {i: self._cached[i] for i in wanted if i in self._cached}
+            for chunk_id in known:
+                self._cached.move_to_end(chunk_id)
+            generation = self._generation
+        missing = [i for i in wanted if i not in known]
+        if missing:
+            got = self.collection.get(ids=missing, include=["metadatas"])
+            fetched = dict(zip(got["ids"], got["metadatas"], strict=True))
+            with self._cache_lock:
+                if generation == self._generation:  # else a write may have made it stale
+                    self._cached.update(fetched)
+                while len(self._cached) > CACHED_CHUNKS:
+                    self._cached.popitem(last=False)
+            known.update(fetched)
+        return {i: self._chunk(i, known[i]) for i in wanted if i in known}
 
     def _chunk(self, chunk_id: str, meta: dict[str, Any]) -> Chunk:
         """A stored chunk from its metadata, with its article's fields from ``articles``."""
@@ -219,8 +271,9 @@ class ChromaStore:
 
     def get_many(self, ids: list[str]) -> Iterator[Chunk]:
         """Chunks by id, fetched in pages (missing ids are skipped)."""
-        for i in range(0, len(ids), _MAX_BATCH):
-            yield from self.get(ids[i : i + _MAX_BATCH]).values()
+        for i in range(0, len(ids), _MAX_BATCH):  # not through ``get``: a bulk read, not cached
+            got = self.collection.get(ids=ids[i : i + _MAX_BATCH], include=["metadatas"])
+            yield from (self._chunk(c, m) for c, m in zip(got["ids"], got["metadatas"], strict=True))
 
     def get_source_ids(self, source: str) -> list[str]:
         """Ids of every stored chunk of one article."""
@@ -235,13 +288,43 @@ class ChromaStore:
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """Ids of the ``k`` nearest chunks with cosine similarity, best first.
 
-        No ``count()`` first: Chroma 1.5 returns fewer (or no) results when ``k`` exceeds the
-        collection, and counting scans it (5 ms a query at 100k chunks).
+        A small collection (``EXACT_SEARCH_MAX``) is ranked in memory, exactly; a larger one by
+        Chroma. No ``count()`` first: Chroma 1.5 returns fewer (or no) results when ``k``
+        exceeds the collection, and counting scans it (5 ms a query at 100k chunks).
         """
+        small = self._small_collection()
+        if small:
+            return _nearest(small[0], small[1], np.asarray(vector, dtype=np.float32), k)
         got = self.collection.query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k, include=["distances"]
         )
         return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
+
+    def _small_collection(self) -> tuple[list[str], np.ndarray] | tuple[()]:
+        """Every id and unit vector of a collection of at most ``EXACT_SEARCH_MAX`` chunks, read
+        once (one ``get`` of at most that many plus one); ``()`` for a larger collection."""
+        small, generation = self._small, self._generation
+        if small is None:
+            got = self.collection.get(include=["embeddings"], limit=EXACT_SEARCH_MAX + 1)
+            ids = list(got["ids"])
+            small = ()
+            if ids and len(ids) <= EXACT_SEARCH_MAX:
+                vectors = np.asarray(got["embeddings"], dtype=np.float32)
+                norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+                small = (ids, vectors / np.where(norms > 0, norms, 1.0))
+            with self._cache_lock:
+                if generation == self._generation:  # else a write may have made it stale
+                    self._small = small
+        return small
+
+
+def _nearest(ids: list[str], unit: np.ndarray, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+    """The ``k`` rows of ``unit`` most cosine-similar to ``vector`` as ``(id, similarity)``, best
+    first (ties in stored order), as Chroma's cosine space ranks them."""
+    norm = float(np.linalg.norm(vector))
+    similarities = unit @ (vector / norm if norm > 0 else vector)
+    order = np.argsort(-similarities, kind="stable")[:k]
+    return [(ids[i], float(similarities[i])) for i in order]
 
 
 def _stored_metadata(chunk: Chunk) -> dict[str, Any]:
