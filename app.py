@@ -18,6 +18,7 @@ import time
 from pydantic import ValidationError
 
 from assistant.errors import UserError
+from assistant.sentence_vectors import STAGE as SENTENCE_STAGE
 from assistant.settings import Settings, configure_logging
 
 DEFAULT_HOST = "127.0.0.1"
@@ -25,8 +26,10 @@ DEFAULT_PORT = 7860
 
 
 def terminal_progress(done: int, total: int, name: str) -> None:
-    """Print first-run indexing progress, one line per step, to stderr."""
-    print(f"  indexing {done}/{total} files ({name})", file=sys.stderr, flush=True)
+    """Print first-run indexing progress, one line per step, to stderr: files, then the
+    quotable sentences whose vectors are cached (``name`` is then that stage's name)."""
+    unit = "sentences" if name == SENTENCE_STAGE else "files"
+    print(f"  indexing {done}/{total} {unit} ({name})", file=sys.stderr, flush=True)
 
 
 def server_address() -> tuple[str, int]:
