@@ -42,7 +42,7 @@ from assistant.speakers import (
     sentence_speakers,
     speaker_score,
 )
-from assistant.splitter import sentence_spans
+from assistant.splitter import whole_text_spans
 
 ABSTAIN_COVERAGE = 0.5
 MAX_SENTENCES = 3
@@ -187,7 +187,7 @@ def share(weights: dict[str, float], slots: frozenset[str] | set[str]) -> float:
 
 def passage_sentences(chunk: Chunk) -> list[tuple[Span, str]]:
     """The sentences of a chunk as spans of the original file, with their text."""
-    spans = sentence_spans(chunk.text, Span(0, len(chunk.text)), 10**9, len)
+    spans = whole_text_spans(chunk.text)
     return [(Span(chunk.start + s.start, chunk.start + s.end), chunk.text[s.start : s.end]) for s in spans]
 
 

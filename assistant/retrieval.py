@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.arabic import analyse, analyse_word, detect_language
 from assistant.index import Index
-from assistant.models import Chunk, Retrieved, Span
+from assistant.models import Chunk, Retrieved
 from assistant.speakers import (
     CACHED_SENTENCES,
     SPEECH_VERBS_AR,
@@ -39,7 +39,7 @@ from assistant.speakers import (
     speaker_score,
     speakers_in_question,
 )
-from assistant.splitter import sentence_spans
+from assistant.splitter import whole_text_spans
 
 if TYPE_CHECKING:
     from assistant.bridge import BridgeResult
@@ -434,7 +434,7 @@ def statement_score(analysis: QueryAnalysis, text: str, names: list[str]) -> flo
     """
     slots = analysis.slots
     best = 0.0
-    for sentence in passage_sentences(text):
+    for sentence in sentence_texts(text):
         who = speaker_score(sentence, analysis.speakers[0], names)  # the one asked about
         if who == 0.0:
             continue
@@ -444,11 +444,10 @@ def statement_score(analysis: QueryAnalysis, text: str, names: list[str]) -> flo
     return best
 
 
-@lru_cache(maxsize=CACHED_SENTENCES)
-def passage_sentences(text: str) -> tuple[str, ...]:
-    """The sentences of a passage (``sentence_spans`` over the whole text), kept per text:
-    speaker scoring reads the same indexed passages for question after question."""
-    return tuple(text[span.start : span.end] for span in sentence_spans(text, Span(0, len(text)), 10**9, len))
+def sentence_texts(text: str) -> tuple[str, ...]:
+    """The sentences of a passage, as text (its split is kept per passage by
+    :func:`assistant.splitter.whole_text_spans`)."""
+    return tuple(text[span.start : span.end] for span in whole_text_spans(text))
 
 
 @lru_cache(maxsize=CACHED_SENTENCES)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 
 from assistant.models import Article, Chunk, Span
 
@@ -83,6 +84,18 @@ def sentence_spans(text: str, span: Span, max_tokens: int, count: CountTokens) -
             else:
                 result.extend(_cut_words(text, clause, max_tokens, count))
     return result
+
+
+# Passages whose sentence split is kept: retrieval's speaker scoring and the extractive
+# answerer split the same indexed passages question after question.
+CACHED_PASSAGES = 4096
+
+
+@lru_cache(maxsize=CACHED_PASSAGES)
+def whole_text_spans(text: str) -> tuple[Span, ...]:
+    """The sentences of the whole ``text`` as spans of it, with no token limit (a sentence is
+    never cut), kept per text (:data:`CACHED_PASSAGES`)."""
+    return tuple(sentence_spans(text, Span(0, len(text)), 10**9, len))
 
 
 def pack(spans: list[Span], sizes: list[int], max_tokens: int, overlap: int) -> Iterator[tuple[int, int]]:

@@ -19,7 +19,7 @@ from assistant.arabic import analyse
 from assistant.index import open_index
 from assistant.ingest import ingest
 from assistant.models import Chunk, Span
-from assistant.retrieval import passage_sentences, sentence_terms
+from assistant.retrieval import sentence_terms, sentence_texts
 from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.speakers import _attribution, _normalized_sentence, attributed_speaker, normalize
@@ -164,7 +164,7 @@ def test_the_text_keyed_caches_give_what_the_uncached_functions_give_twice(sente
             uncached = _attribution.__wrapped__(sentence, tuple(names))
             assert attributed_speaker(sentence, names) == uncached
         assert _normalized_sentence(sentence) == normalize(sentence)
-        assert passage_sentences(sentence) == tuple(sentence[s.start : s.end] for s in spans)
+        assert sentence_texts(sentence) == tuple(sentence[s.start : s.end] for s in spans)
         assert sentence_terms(sentence) == frozenset(analyse(sentence))
 
 
