@@ -54,6 +54,19 @@ def test_a_chunk_upserted_again_with_new_offsets_is_read_with_the_new_offsets(
     assert store.get(["c1"])["c1"].start == 40
 
 
+def test_a_stored_chunk_written_again_with_new_offsets_only_is_read_with_the_new_offsets(
+    tmp_path: Path,
+) -> None:
+    """``write`` sends a stored id's moved offsets by a metadata update, no vector: what
+    ``get`` kept of it must not outlive that update (no delete follows to forget it)."""
+    store = _store(tmp_path)
+    vector = np.ones((1, DIM), np.float32)
+    store.upsert([_chunk(0)], vector)
+    assert store.get(["c1"])["c1"].start == 0
+    store.write([_chunk(40)], vector, stored={"c1"})
+    assert store.get(["c1"])["c1"].start == 40
+
+
 def test_a_chunk_deleted_is_no_longer_returned(tmp_path: Path) -> None:
     store = _store(tmp_path)
     store.upsert([_chunk(0)], np.ones((1, DIM), np.float32))

@@ -194,11 +194,14 @@ class ChromaStore:
         kept = [c for c in chunks if c.chunk_id in stored]
         if fresh:
             self.upsert([chunks[i] for i in fresh], np.asarray(vectors)[fresh])
-        for i in range(0, len(kept), _MAX_BATCH):
-            part = kept[i : i + _MAX_BATCH]
-            self.collection.update(
-                ids=[c.chunk_id for c in part], metadatas=[_stored_metadata(c) for c in part]
-            )
+        try:
+            for i in range(0, len(kept), _MAX_BATCH):
+                part = kept[i : i + _MAX_BATCH]
+                self.collection.update(
+                    ids=[c.chunk_id for c in part], metadatas=[_stored_metadata(c) for c in part]
+                )
+        finally:  # moved offsets: what ``get`` kept of these chunks is stale
+            self.forget_cached()
 
     def delete(self, ids: Iterable[str]) -> None:
         """Remove chunks by id (missing ids are ignored)."""
