@@ -66,8 +66,8 @@ _PROCLITICS = "وبلفك"
 
 @lru_cache(maxsize=1)
 def country_names() -> dict[str, tuple[str, str]]:
-    """Region code → (Arabic name, English name) of every CLDR country, or {} without Babel
-    (the check is then off: refusing needs the names)."""
+    """Region code → (Arabic name, English name) of every CLDR country as CLDR writes them
+    (brackets included), or {} without Babel (the check is then off: refusing needs the names)."""
     try:
         from babel import Locale
     except ImportError:  # pragma: no cover - babel is a declared dependency
@@ -75,7 +75,7 @@ def country_names() -> dict[str, tuple[str, str]]:
         return {}
     arabic, english = Locale("ar").territories, Locale("en").territories
     return {
-        code: (arabic[code], re.sub(r"\s*\(.*\)", "", english.get(code, "")))
+        code: (arabic[code], english.get(code, ""))
         for code in arabic
         if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES | COMMON_WORDS
     }
@@ -86,15 +86,9 @@ def english_names() -> dict[str, tuple[str, ...]]:
     """Code → every English name a question may write for the country: CLDR's, the name in
     its brackets ("Myanmar (Burma)"), the name without accents ("Turkiye", "Cote d'Ivoire")
     and :data:`OTHER_ENGLISH_NAMES`."""
-    try:
-        from babel import Locale
-    except ImportError:  # pragma: no cover - babel is a declared dependency
-        return {}
-    cldr = Locale("en").territories
     names: dict[str, tuple[str, ...]] = {}
-    for code in country_names():
-        written = cldr.get(code, "")
-        forms = [re.sub(r"\s*\(.*\)", "", written), *re.findall(r"\((.*?)\)", written)]
+    for code, (_, written) in country_names().items():
+        forms = _bracketed(written)
         forms += [_without_accents(form) for form in forms] + list(OTHER_ENGLISH_NAMES.get(code, ()))
         names[code] = tuple(dict.fromkeys(form for form in forms if form))
     return names
@@ -105,10 +99,15 @@ def arabic_names() -> dict[str, tuple[str, ...]]:
     ("ميانمار (بورما)") and :data:`OTHER_ARABIC_NAMES`."""
     names: dict[str, tuple[str, ...]] = {}
     for code, (written, _) in country_names().items():
-        forms = [re.sub(r"\s*\(.*\)", "", written), *re.findall(r"\((.*?)\)", written)]
-        forms += OTHER_ARABIC_NAMES.get(code, ())
+        forms = _bracketed(written) + list(OTHER_ARABIC_NAMES.get(code, ()))
         names[code] = tuple(dict.fromkeys(form for form in forms if form.strip()))
     return names
+
+
+def _bracketed(written: str) -> list[str]:
+    """A CLDR name without its brackets, then what they hold: "Myanmar (Burma)" → ["Myanmar",
+    "Burma"]."""
+    return [re.sub(r"\s*\(.*\)", "", written), *re.findall(r"\((.*?)\)", written)]
 
 
 def _without_accents(name: str) -> str:
@@ -138,8 +137,8 @@ def _question_forms() -> dict[str, tuple[tuple[tuple[str, ...], ...], tuple[str,
     """Code → (each Arabic name as bare words, the English names)."""
     english, arabic = english_names(), arabic_names()
     return {
-        code: (tuple(tuple(_arabic_words(form)) for form in arabic[code]), english.get(code, (en,)))
-        for code, (_, en) in country_names().items()
+        code: (tuple(tuple(_arabic_words(form)) for form in arabic[code]), english[code])
+        for code in country_names()
     }
 
 
