@@ -74,3 +74,61 @@ def quotes_speech(analysis: QueryAnalysis, chosen: list[Sentence]) -> bool:
     """True unless the question asks what someone said and no chosen quote gives anyone's
     words (a narrative sentence on the topic does not say what anyone said)."""
     return not asks_what_was_said(analysis.question) or any(reports_words(s) for s in chosen)
+
+
+# "Which company / bank …" and "ما اسم الشركة …": the question asks for a name.
+_ASKS_NAME_EN = re.compile(
+    r"\b(?:which|what)\s+(?:[A-Za-z-]+\s+){0,2}?(?:company|companies|firm|firms|bank|banks|lender|lenders)\b"
+    r"|\bname of the\s+(?:[A-Za-z-]+\s+)?(?:company|firm|bank|lender)\b",
+    re.IGNORECASE,
+)
+_KINDS_AR = r"(?:شركه|شركات|مصرف|مصارف|بنك|بنوك)"
+_ASKS_NAME_AR = re.compile(r"(?:^|\s)(?:ما اسم|ما اسماء|اي|ما|ما هي|ماهي|ما هو)\s+(?:ال)?" + _KINDS_AR + r"(?:\s|$)")
+# An indefinite mention of the kind and the word after it: "شركة صينية", "بمشاركة شركة فرنسية".
+_MENTION_AR = re.compile(r"(?:^|\s)[وبلف]?(" + _KINDS_AR + r")(?:\s+(\S+))?")
+_NISBA = re.compile(r"^[^\W\d_]{2,}(?:يه|يين|يون|ي)$")
+
+
+def asks_for_name(question: str) -> bool:
+    """True for "Which (Chinese) company …?", "Which banks …?", "ما اسم الشركة …؟", "أي شركة …؟".
+
+    >>> asks_for_name("Which Chinese company built it?"), asks_for_name("ما اسم الشركة الصينية؟")
+    (True, True)
+    >>> asks_for_name("How much did the company pay?"), asks_for_name("كم دفعت الشركة؟")
+    (False, False)
+    """
+    return _ASKS_NAME_EN.search(question) is not None or _ASKS_NAME_AR.search(normalize(question)) is not None
+
+
+def generic_name(question: str, quotes: list[str]) -> str | None:
+    """For a question asking which company or bank, the generic phrase the quotes give
+    instead of a name ("شركة صينية": the kind and only nationality or sector adjectives),
+    when every indefinite mention of the kind in the quotes is such a phrase; else None (a
+    name follows the kind somewhere, "شركة "ميديتيرانيا إنرجيا"" or "شركة إيرباص", or the
+    quotes do not mention the kind, when the name may be given without it).
+
+    >>> generic_name("Which Chinese company built the railway?", ["نفذته شركات جزائرية بمشاركة شركة صينية."])
+    'شركات جزائرية», «شركة صينية'
+    >>> generic_name("Which company sells the gas?", ["وقعت مع شركة \\"ميديتيرانيا إنرجيا\\" الإيطالية."]) is None
+    True
+    """
+    if not asks_for_name(question):
+        return None
+    generic: list[str] = []
+    for quote in quotes:
+        for match in _MENTION_AR.finditer(normalize(quote)):
+            after = (match.group(2) or "").strip("،,.:؛")
+            if not _NISBA.match(after):
+                return None  # a name (or a quote mark) follows the kind: the quotes name it
+            generic.append(_surface(quote, match.group(1), after))
+    return "», «".join(dict.fromkeys(generic)) or None
+
+
+def _surface(quote: str, kind: str, after: str) -> str:
+    """The phrase "kind adjective" as the quote writes it (its hamzas and ة kept), found by
+    matching the normalised words against the quote's own words."""
+    written = [w.strip("،,.:؛") for w in quote.split()]
+    for i, word in enumerate(written[:-1]):
+        if normalize(word).endswith(kind) and normalize(written[i + 1]) == after:
+            return f"{word[len(word) - len(kind):] if len(word) > len(kind) else word} {written[i + 1]}"
+    return f"{kind} {after}"

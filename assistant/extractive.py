@@ -76,6 +76,16 @@ ABSTAIN = {
     "en": "The articles do not say. No passage in the indexed articles answers this question.",
     "ar": "لا تذكر المقالات ذلك. لم أجد في المقالات المفهرسة ما يجيب عن هذا السؤال.",
 }
+ABSENT_PERSON = {
+    "en": "The articles do not mention {name}. No article that answers this question names this person, "
+    "so nothing they said can be quoted.",
+    "ar": "لا تذكر المقالات {name}. لم أجد في المقالات التي تتناول هذا السؤال من يحمل هذا الاسم، "
+    "فلا يمكن اقتباس ما قاله.",
+}
+UNNAMED = {
+    "en": "The articles do not name it: they say only «{phrase}».",
+    "ar": "لا تذكر المقالات الاسم: تقول «{phrase}» فقط.",
+}
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -512,19 +522,25 @@ def extractive_answer(
     language: str | None = None,
     dense: SentenceSimilarity | None = None,
     mentioned: Callable[[str], frozenset[str]] | None = None,
+    article_text: Callable[[str], str] | None = None,
 ) -> tuple[str, tuple[Citation, ...], bool]:
     """``(text, citations, abstained)`` for one question, offline, in ``language`` (default:
     the language of the user's own words, ``analysis.reply_language``); ``dense`` gives the
     model's similarity of the question to sentences, when a multilingual model is used;
     ``mentioned`` the countries each article (by source) mentions: a question naming a
-    country none of the quoted articles mentions is refused (:func:`names_other_country`)."""
+    country none of the quoted articles mentions is refused (:func:`names_other_country`);
+    ``article_text`` the whole text of an article (by source): "what did X say" is refused
+    when no retrieved article names X (:func:`absent_speaker`)."""
     language = language or analysis.reply_language
     abstain = ABSTAIN.get(language, ABSTAIN["en"])
+    missing = absent_speaker(analysis, retrieved, article_text)
+    if missing is not None:
+        return ABSENT_PERSON.get(language, ABSENT_PERSON["en"]).format(name=missing), (), True
     sentences = score_sentences(analysis, retrieved, names, dense)
     model_chunk = model_passage(sentences, retrieved)
     if analysis.absent_names or analysis.absent_words or _weak(analysis, retrieved, names, model_chunk):
         return abstain, (), True
-    from assistant.answer_checks import quotes_speech, reports_words
+    from assistant.answer_checks import generic_name, quotes_speech, reports_words
 
     chosen = choose(analysis, sentences, names)
     if not quotes_speech(analysis, chosen):  # "what did X say": quote what is said in those passages
@@ -534,4 +550,21 @@ def extractive_answer(
     citations = cite(chosen)
     if not citations or names_other_country(analysis, chosen, mentioned):
         return abstain, (), True
+    unnamed = generic_name(analysis.question, [s.text for s in chosen])
+    if unnamed is not None:  # "which company …?" answered by «شركة صينية»: the articles do not name it
+        return UNNAMED.get(language, UNNAMED["en"]).format(phrase=unnamed), (), True
     return render(language, citations, speakers=[s.speaker for s in chosen]), citations, False
+
+
+def absent_speaker(
+    analysis: QueryAnalysis, retrieved: list[Retrieved], article_text: Callable[[str], str] | None
+) -> str | None:
+    """The name of the person a "what did X say" question asks about, when none of the
+    articles retrieval found (their whole text, ``article_text`` by source) names them
+    (:mod:`assistant.person_names`); None when they do, or when that cannot be checked."""
+    if article_text is None or not retrieved:
+        return None
+    from assistant.person_names import absent_person
+
+    sources = dict.fromkeys(r.chunk.source for r in retrieved)
+    return absent_person(analysis.question, analysis.language, (article_text(s) for s in sources))

@@ -80,6 +80,7 @@ class Assistant:
         self._lock = threading.RLock()
         self._sentences = sentence_cache(settings, index)
         self._countries: dict[tuple[str, str], frozenset[str]] = {}
+        self._texts: dict[tuple[str, str], str] = {}
 
     @classmethod
     def from_settings(
@@ -211,7 +212,12 @@ class Assistant:
     ) -> Answer:
         dense = self._sentence_similarity(analysis)
         text, citations, abstained = extractive_answer(
-            analysis, retrieved, self._names(), dense=dense, mentioned=self._article_countries
+            analysis,
+            retrieved,
+            self._names(),
+            dense=dense,
+            mentioned=self._article_countries,
+            article_text=self._article_text,
         )
         return Answer(
             question=question,
@@ -225,16 +231,28 @@ class Assistant:
         )
 
     def _article_countries(self, source: str) -> frozenset[str]:
-        """The countries the indexed article ``source`` mentions (its chunks read once per
-        version of the article: one store read of a few ms, then kept)."""
+        """The countries the indexed article ``source`` mentions (read once per version of
+        the article, then kept)."""
         from assistant.countries import mentioned_countries
 
-        entry = self.index.manifest.files.get(source, {})
-        key = (source, str(entry.get("hash", "")))
+        key = self._article_key(source)
         if key not in self._countries:
-            chunks = self.index.store.get_many(list(entry.get("chunk_ids", [])))
-            self._countries[key] = mentioned_countries("\n".join(c.text for c in chunks))
+            self._countries[key] = mentioned_countries(self._article_text(source))
         return self._countries[key]
+
+    def _article_key(self, source: str) -> tuple[str, str]:
+        """``(source, content hash)``: what a cached reading of one article is kept under."""
+        return source, str(self.index.manifest.files.get(source, {}).get("hash", ""))
+
+    def _article_text(self, source: str) -> str:
+        """The indexed text of article ``source``, its chunks joined (one store read of a few
+        ms per version of the article, then kept)."""
+        key = self._article_key(source)
+        if key not in self._texts:
+            entry = self.index.manifest.files.get(source, {})
+            chunks = self.index.store.get_many(list(entry.get("chunk_ids", []))) if self.index.store else []
+            self._texts[key] = "\n".join(c.text for c in chunks)
+        return self._texts[key]
 
     def _sentence_similarity(self, analysis: QueryAnalysis) -> SentenceSimilarity | None:
         """The model's similarity of the question to candidate sentences (None without one)."""
