@@ -113,7 +113,8 @@ def arabic_subject_words(question: str) -> tuple[str, ...]:
 _FOLD = str.maketrans({"ع": None, "ص": "س", "ث": "س", "ز": "س", "ط": "ت", "ض": "د", "ذ": "د", "ظ": "د",
                        "ق": "ك", "غ": "ج", "ح": "ه", "خ": "ه"})  # fmt: skip
 _PREFIXED = re.compile(r"^(?:Abd(?:el|ul|al|u|e)?|Ben|Bin|Ibn|Abu|Abou)[-‐]?(?=[A-Za-z]{3})", re.IGNORECASE)
-MIN_JUDGED = 3  # a word is judged when one of its spellings has this many consonants
+MIN_JUDGED = 3  # a name of one word is judged when one of its spellings has this many consonants
+MIN_PAIRED = 2  # ... a word of a longer name when it has this many
 
 
 def _weak(skeleton_key: str) -> str:
@@ -158,6 +159,11 @@ def _one_off(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
+def _deletions(key: str) -> set[str]:
+    """``key`` and every string one letter shorter than it."""
+    return {key} | {key[:i] + key[i + 1 :] for i in range(len(key))}
+
+
 @lru_cache(maxsize=65536)
 def english_matches(english: str, arabic: str) -> bool:
     """True when Arabic ``arabic`` (one word, or two joined) may be a spelling of ``english``.
@@ -165,10 +171,7 @@ def english_matches(english: str, arabic: str) -> bool:
     >>> english_matches("Saadi", "الساعدي"), english_matches("Kazzi", "قزي"), english_matches("Rossi", "قزي")
     (True, True, False)
     """
-    keys, candidates = arabic_keys(arabic), english_keys(english)
-    if keys & candidates:
-        return True
-    return any(_one_off(k, c) for k in keys for c in candidates if min(len(k), len(c)) >= MIN_FUZZY)
+    return bool(TextNames(arabic).english((english,))) if arabic_keys(arabic) else False
 
 
 def arabic_matches(asked: str, word: str) -> bool:
@@ -185,8 +188,8 @@ def name_tokens(text: str) -> list[str]:
 def judged_words(name: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     """The words of an English name that a spelling check can judge, each as its possible
     spellings: with and without a prefix written apart in Arabic ("Abdelhakim" is also
-    "hakim", as in عبد الحكيم; "Benyoucef" also "youcef", بن يوسف). Words with no consonant
-    ("Yi") are left out, and a name left with one word is judged only when that word has
+    "hakim", as in عبد الحكيم; "Benyoucef" also "youcef", بن يوسف). Words of fewer than
+    ``MIN_PAIRED`` consonants ("Yi", "Yee" → ه) are left out, and a name left with one word is judged only when that word has
     ``MIN_JUDGED`` consonants (alone, "Laila" → ل would match too much).
 
     >>> judged_words(("Hisham", "Razek")), judged_words(("Wang", "Yi")), judged_words(("Benyoucef",))
@@ -195,27 +198,60 @@ def judged_words(name: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     kept = []
     for word in name:
         forms = tuple(dict.fromkeys(f for f in (word, _PREFIXED.sub("", word)) if english_keys(f)))
-        if forms:
+        if any(len(k) >= MIN_PAIRED for f in forms for k in english_keys(f)):
             kept.append(forms)
     if len(kept) == 1 and not any(len(k) >= MIN_JUDGED for f in kept[0] for k in english_keys(f)):
         return ()
     return tuple(kept)
 
 
-def _match_end(asked: tuple[str, ...] | str, tokens: list[str], i: int, english: bool) -> int | None:
-    """The last token of name word ``asked`` (English: any of its spellings) when it starts
-    at token ``i``: ``i`` itself, or, in English, ``i + 1`` for two tokens written together
-    ("Noureddine" for نور الدين); None when it does not match there."""
-    if not english:
-        return i if arabic_matches(str(asked), tokens[i]) else None
-    forms = (asked,) if isinstance(asked, str) else asked
-    if any(english_matches(f, tokens[i]) for f in forms):
-        return i
-    if i + 1 >= len(tokens) or not (arabic_keys(tokens[i]) and arabic_keys(tokens[i + 1])):
-        return None
-    joined = tokens[i] + tokens[i + 1]
-    long_enough = any(len(k) >= MIN_JOINED for k in arabic_keys(joined))
-    return i + 1 if long_enough and any(english_matches(f, joined) for f in forms) else None
+class TextNames:
+    """The words of one article that a name can be made of, indexed by weak skeleton (and
+    pairs of words written together, for "Noureddine"), so that finding where a name word
+    occurs costs a few set lookups, not a comparison with every word."""
+
+    def __init__(self, text: str) -> None:
+        self.tokens = name_tokens(text)
+        self.spans: dict[str, set[tuple[int, int]]] = {}
+        for i, token in enumerate(self.tokens):
+            for key in arabic_keys(token):
+                self.spans.setdefault(key, set()).add((i, i))
+            if i + 1 < len(self.tokens) and arabic_keys(token) and arabic_keys(self.tokens[i + 1]):
+                for key in arabic_keys(token + self.tokens[i + 1]):
+                    if len(key) >= MIN_JOINED:
+                        self.spans.setdefault(key, set()).add((i, i + 1))
+        self.near: dict[str, set[str]] = {}
+        for key in self.spans:
+            if len(key) >= MIN_FUZZY:
+                for variant in _deletions(key):
+                    self.near.setdefault(variant, set()).add(key)
+
+    def english(self, forms: tuple[str, ...]) -> set[tuple[int, int]]:
+        """``(first, last)`` token spans where any spelling in ``forms`` of an English name
+        word occurs: same weak skeleton, or one letter off for long ones."""
+        found: set[tuple[int, int]] = set()
+        for form in forms:
+            candidates = english_keys(form)
+            for key in candidates & self.spans.keys():
+                found |= self.spans[key]
+            for candidate in candidates:
+                if len(candidate) < MIN_FUZZY:
+                    continue
+                for variant in _deletions(candidate):
+                    for key in self.near.get(variant, ()):
+                        if _one_off(key, candidate):
+                            found |= self.spans[key]
+        return found
+
+    def arabic(self, asked: str) -> set[tuple[int, int]]:
+        """Spans where Arabic name word ``asked`` occurs (clitics and ال aside)."""
+        return {(i, i) for i, token in enumerate(self.tokens) if arabic_matches(asked, token)}
+
+
+@lru_cache(maxsize=256)
+def text_names(text: str) -> TextNames:
+    """:class:`TextNames` of ``text``, built once per text (articles are asked about again)."""
+    return TextNames(text)
 
 
 def name_in_text(name: tuple[str, ...], text: str, english: bool = True) -> bool:
@@ -227,19 +263,18 @@ def name_in_text(name: tuple[str, ...], text: str, english: bool = True) -> bool
     >>> name_in_text(("Marco", "Rossi"), "قال ماركو فيراري مدير الشركة إن الغاز الروسي")
     False
     """
-    judged = judged_words(name) if english else name
+    judged = judged_words(name) if english else tuple((w,) for w in name)
     if not judged:
         return True  # nothing that can be checked: not judged absent
-    tokens = name_tokens(text)
+    index = text_names(text)
     ends: set[int] | None = None  # where the words matched so far end
-    for asked in judged:
-        found = {i: _match_end(asked, tokens, i, english) for i in range(len(tokens))}
-        spans = {(i, end) for i, end in found.items() if end is not None}
+    for forms in judged:
+        spans = index.english(forms) if english else index.arabic(forms[0])
         if ends is not None:
-            spans = {(i, end) for i, end in spans if any(0 < i - e <= MAX_GAP + 1 for e in ends)}
+            spans = {(i, last) for i, last in spans if any(0 < i - e <= MAX_GAP + 1 for e in ends)}
         if not spans:
             return False
-        ends = {end for _, end in spans}
+        ends = {last for _, last in spans}
     return True
 
 
