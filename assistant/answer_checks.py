@@ -132,3 +132,67 @@ def _surface(quote: str, kind: str, after: str) -> str:
         if normalize(word).endswith(kind) and normalize(written[i + 1]) == after:
             return f"{word[len(word) - len(kind):] if len(word) > len(kind) else word} {written[i + 1]}"
     return f"{kind} {after}"
+
+
+# A value asked for one place inside the article's country: "في ولاية وهران", "Gedaref state".
+_ASKS_VALUE = re.compile(
+    r"\bhow (?:many|much)\b|\bwhat (?:percentage|share|proportion|rate|number)\b|(?:^|\s)(?:كم|ما نسبه|ما عدد|ما قيمه)(?:\s|$)",
+    re.IGNORECASE,
+)
+_ASKS_PERCENT = re.compile(r"\b(?:percentage|share|proportion|rate)\b|نسبه", re.IGNORECASE)
+_UNIT_AR = r"(?:ولايه|قطاع|محافظه|مدينه|منطقه|اقليم)"
+_PLACE_AR = re.compile(r"(?:^|\s)(?:في|ب)\s*(?:ال)?" + _UNIT_AR + r"\s+([^\s؟?،,]+)")
+_PLACE_EN = re.compile(
+    r"\b([A-Z][a-z]{2,})\s+(?:state|province|governorate|region|district|Strip)\b"
+    r"|\b(?:state|province|governorate|region|city|district) of ([A-Z][a-z]{2,})"
+)
+_NUMBER = re.compile(r"\d|" + _words("واحد", "اثن", "ثلاث", "اربع", "خمس", "ست", "سبع", "ثمان", "تسع", "عشر", "مي", "مييه", "الف", "ملي", "مليار"))
+_PERCENT = re.compile(r"%|٪|\bper ?cent\b|(?:في|بال)\s*(?:ال)?(?:مييه|مايه)")
+
+
+def asked_place(question: str) -> str | None:
+    """The place a value question is asked for, when it names one by its administrative unit:
+    "كم بلغت نسبة النجاح في ولاية وهران؟" → "وهران", "How many … reached Gedaref state?" →
+    "Gedaref"; None for other questions.
+
+    >>> asked_place("كم بلغت نسبة النجاح في ولاية وهران؟"), asked_place("How many swarms reached Gedaref state?")
+    ('وهران', 'Gedaref')
+    >>> asked_place("Which province came first?") is None, asked_place("كم بلغت نسبة النجاح؟") is None
+    (True, True)
+    """
+    norm = normalize(question)
+    if _ASKS_VALUE.search(norm) is None:
+        return None
+    arabic = _PLACE_AR.search(norm)
+    if arabic is not None:
+        return arabic.group(1)
+    english = _PLACE_EN.search(question)
+    return (english.group(1) or english.group(2)) if english else None
+
+
+def names_place(place: str, quote: str) -> bool:
+    """True when ``quote`` names ``place`` (Arabic as written, clitics and ال aside; English
+    by transliteration, as names are matched in :mod:`assistant.person_names`)."""
+    from assistant.person_names import arabic_matches, text_names
+
+    if place.isascii():
+        return bool(text_names(quote).english((place,)))
+    from assistant.arabic import words
+
+    return any(arabic_matches(normalize(place), w) for w in words(quote))
+
+
+def unplaced_value(question: str, quotes: list[str]) -> str | None:
+    """The place of a value question asked for one place (:func:`asked_place`) when no
+    quote gives a value of the asked kind (a percentage for "نسبة / percentage / rate", else
+    a number) *and* names that place: the quotes give the national figure, or another
+    place's ("52.4 في المئة" nationally when Oran was asked). None otherwise."""
+    place = asked_place(question)
+    if place is None or not quotes:
+        return None
+    value = _PERCENT if _ASKS_PERCENT.search(normalize(question)) else _NUMBER
+    placed = [q for q in quotes if value.search(normalize(q)) and names_place(place, q)]
+    if placed:
+        return None
+    written = (w.strip("؟?،,.") for w in question.split())
+    return next((w for w in written if normalize(w) == place), place)

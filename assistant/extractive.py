@@ -82,6 +82,11 @@ ABSENT_PERSON = {
     "ar": "لا تذكر المقالات {name}. لم أجد في المقالات التي تتناول هذا السؤال من يحمل هذا الاسم، "
     "فلا يمكن اقتباس ما قاله.",
 }
+UNPLACED = {
+    "en": "The articles do not give this figure for {place}: the passages that answer it give it for "
+    "elsewhere or for the whole country.",
+    "ar": "لا تذكر المقالات هذا الرقم في {place}: المقاطع التي تتناوله تذكره لمكان آخر أو للبلد كله.",
+}
 UNNAMED = {
     "en": "The articles do not name it: they say only «{phrase}».",
     "ar": "لا تذكر المقالات الاسم: تقول «{phrase}» فقط.",
@@ -540,7 +545,7 @@ def extractive_answer(
     model_chunk = model_passage(sentences, retrieved)
     if analysis.absent_names or analysis.absent_words or _weak(analysis, retrieved, names, model_chunk):
         return abstain, (), True
-    from assistant.answer_checks import generic_name, quotes_speech, reports_words
+    from assistant.answer_checks import quotes_speech, reports_words
 
     chosen = choose(analysis, sentences, names)
     if not quotes_speech(analysis, chosen):  # "what did X say": quote what is said in those passages
@@ -550,10 +555,25 @@ def extractive_answer(
     citations = cite(chosen)
     if not citations or names_other_country(analysis, chosen, mentioned):
         return abstain, (), True
-    unnamed = generic_name(analysis.question, [s.text for s in chosen])
-    if unnamed is not None:  # "which company …?" answered by «شركة صينية»: the articles do not name it
-        return UNNAMED.get(language, UNNAMED["en"]).format(phrase=unnamed), (), True
+    refusal = unanswered_kind(analysis.question, [s.text for s in chosen], language)
+    if refusal is not None:
+        return refusal, (), True
     return render(language, citations, speakers=[s.speaker for s in chosen]), citations, False
+
+
+def unanswered_kind(question: str, quotes: list[str], language: str) -> str | None:
+    """The refusal, in ``language``, when the quotes do not give what the question's kind
+    asks for (:mod:`assistant.answer_checks`): a name where they say only «شركة صينية», a
+    place's figure where they give the country's; None when they do."""
+    from assistant.answer_checks import generic_name, unplaced_value
+
+    unnamed = generic_name(question, quotes)
+    if unnamed is not None:
+        return UNNAMED.get(language, UNNAMED["en"]).format(phrase=unnamed)
+    place = unplaced_value(question, quotes)
+    if place is not None:
+        return UNPLACED.get(language, UNPLACED["en"]).format(place=place)
+    return None
 
 
 def absent_speaker(
