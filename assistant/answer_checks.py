@@ -17,6 +17,7 @@ of Y in someone's words; an X the registry does not know must be in the quote's 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from assistant.arabic import normalize
@@ -196,3 +197,90 @@ def unplaced_value(question: str, quotes: list[str]) -> str | None:
         return None
     written = (w.strip("؟?،,.") for w in question.split())
     return next((w for w in written if normalize(w) == place), place)
+
+
+def said_by_asked(question: str, language: str, chosen: list[Sentence], texts: Iterable[str]) -> bool:
+    """False when a "what did X say" question names X by name, one of the retrieved articles
+    (``texts``) names X, and yet no quote is X's words: none names X (by full name, or by
+    surname as news does after the first mention), and none continues ("وأضاف أن …", "وقالت
+    إن …") a sentence that does. The quotes are then someone else's words on the topic ("What
+    did Marco Ferrari say about Russian gas?" answered with the Italian ministry's
+    statement). True in every other case, including when no article names X as the question
+    writes X (a title worded otherwise: nothing to check)."""
+    from assistant.person_names import asked_name, name_in_text
+
+    name = asked_name(question, language) if chosen and asks_what_was_said(question) else ()
+    if not name:
+        return True
+    english = language == "en"
+    if not any(name_in_text(name, text, english) for text in texts):
+        return True
+    return any(_speaks(name, s, english) for s in chosen)
+
+
+_CONTINUES = re.compile(
+    r"^\s*[وف]?(?:قال|قالت|اضاف|اضافت|تابع|تابعت|اوضح|اوضحت|اكد|اكدت|اشار|اشارت|شدد|شددت|حذر|حذرت|ختم|ختمت)"
+    r"(?:\s+(?:ان|انه|انها|بان|قايلا|قايله|في|خلال|ايضا)(?:\s|$)|\s*[:\"«“])"
+)
+
+
+def continues_speech(text: str) -> bool:
+    """True for a sentence whose speech verb has no subject of its own: it carries on the
+    words of the sentence before ("وأضاف أن …", "وقالت إن …", "وتابع: …").
+
+    >>> continues_speech("وقالت إن ألوان النقوش بدت زاهية."), continues_speech("وقالت الشناوي إن الفتح صعب.")
+    (True, False)
+    """
+    return _CONTINUES.search(normalize(text)) is not None
+
+
+def _speaks(name: tuple[str, ...], sentence: Sentence, english: bool) -> bool:
+    """True when ``sentence`` names ``name`` (in full, or by its last word) or continues the
+    words of the nearest earlier sentence of its passage that is not itself a continuation,
+    and that sentence names ``name``."""
+    from assistant.extractive import passage_sentences
+
+    if _names(name, sentence.text, english):
+        return True
+    earlier = [text for span, text in passage_sentences(sentence.chunk) if span.end <= sentence.span.start]
+    current = sentence.text
+    while earlier and continues_speech(current):
+        current = earlier.pop()
+        if not continues_speech(current):
+            return _names(name, current, english)
+    return False
+
+
+def _names(name: tuple[str, ...], text: str, english: bool) -> bool:
+    """True when ``text`` names the person ``name``: in full, by surname (its last word) when
+    a surname alone can be checked (not "Haddad" → هد, which too many words match), or by
+    surname as the subject of a speech verb (:func:`_subject_is`)."""
+    from assistant.person_names import judged_words, name_in_text
+
+    if name_in_text(name, text, english):
+        return True
+    surname = name[-1:]
+    if (not english or judged_words(surname)) and name_in_text(surname, text, english):
+        return True
+    return _subject_is(surname[0], text, english)
+
+
+_SUBJECT = re.compile(
+    r"(?:^|\s)[وف]?(?:قال|قالت|اضاف|اضافت|اوضح|اوضحت|تابع|تابعت|اكد|اكدت|اشار|اشارت|حذر|حذرت|شدد|شددت"
+    r"|يقول|تقول|راي|رات)\s+((?:ابو|ام|بن|بنت)\s+)?(\S+)"
+)
+
+
+def _subject_is(surname: str, text: str, english: bool) -> bool:
+    """True when ``surname`` is the subject written right after a speech verb of ``text``
+    ("وقالت أبو عيشة إن …"): a position in which even a short surname ("Aisha" → شه) is
+    the speaker's, not some other word that happens to share its consonants."""
+    from assistant.person_names import TextNames, arabic_matches
+
+    for match in _SUBJECT.finditer(normalize(text)):
+        word = match.group(2)
+        if english and TextNames(word).english((surname,)):
+            return True
+        if not english and arabic_matches(normalize(surname), word):
+            return True
+    return False

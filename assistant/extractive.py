@@ -87,6 +87,10 @@ UNPLACED = {
     "elsewhere or for the whole country.",
     "ar": "لا تذكر المقالات هذا الرقم في {place}: المقاطع التي تتناوله تذكره لمكان آخر أو للبلد كله.",
 }
+NOT_SAID_BY = {
+    "en": "The articles quote {name}, but not on this. The passages that answer it give other people's words.",
+    "ar": "تنقل المقالات كلام {name}، لكن ليس في هذا الموضوع. المقاطع التي تتناوله تنقل كلام آخرين.",
+}
 UNNAMED = {
     "en": "The articles do not name it: they say only «{phrase}».",
     "ar": "لا تذكر المقالات الاسم: تقول «{phrase}» فقط.",
@@ -555,10 +559,24 @@ def extractive_answer(
     citations = cite(chosen)
     if not citations or names_other_country(analysis, chosen, mentioned):
         return abstain, (), True
+    from assistant.answer_checks import said_by_asked
+
+    # X a known speaker (assistant.speakers): the attribution knows X's titles, so a quote
+    # "قال الوزير الروسي" is X's words without naming X; those questions are scored that way.
+    texts = [article_text(source) for source in dict.fromkeys(r.chunk.source for r in retrieved)] if article_text else []
+    if not analysis.speakers and not said_by_asked(analysis.question, analysis.language, chosen, texts):
+        return NOT_SAID_BY.get(language, NOT_SAID_BY["en"]).format(name=_asked_words(analysis)), (), True
     refusal = unanswered_kind(analysis.question, [s.text for s in chosen], language)
     if refusal is not None:
         return refusal, (), True
     return render(language, citations, speakers=[s.speaker for s in chosen]), citations, False
+
+
+def _asked_words(analysis: QueryAnalysis) -> str:
+    """The name of the person a "what did X say" question asks about, as it writes it."""
+    from assistant.person_names import asked_name
+
+    return " ".join(asked_name(analysis.question, analysis.language))
 
 
 def unanswered_kind(question: str, quotes: list[str], language: str) -> str | None:

@@ -38,6 +38,14 @@ _PARTICLES_EN = frozenset({
     "abdal",
 })  # fmt: skip
 _PARTICLES_AR = frozenset({"بن", "بنت", "ابن", "ابو", "ام", "ال", "عبد"})
+# Words that start an Arabic title rather than a name (after clitics, without ة).
+_ROLES_AR = frozenset(
+    strip_clitics(w).rstrip("ه")
+    for w in words(
+        "وزير رئيس متحدث ناطق مدير سفير خبير باحث أمين ممثل محافظ حاكم نائب مستشار مسؤول قائد زعيم ملك أمير "
+        "سلطان شيخ رئيس عميد أستاذ مبعوث مندوب محلل مراسل صحفي كاتب مخرج ممثل طالب مزارع فلاح مواطن"
+    )
+)
 # Words that are never part of a name ("Mona" must not be found in من).
 _FUNCTION_AR = frozenset(words("من في عن الى إن أن مع ما لا هو هي قد لم لن بين منذ كما أو ثم هذا هذه التي الذي"))
 _EN_SUBJECT = re.compile(
@@ -300,3 +308,20 @@ def absent_person(
     bare = {strip_clitics(w) for w in present}
     unseen = [w for w in subject if w not in present and strip_clitics(w) not in bare]
     return " ".join(subject) if len(unseen) >= MIN_NAME_WORDS else None
+
+
+def asked_name(question: str, language: str) -> tuple[str, ...]:
+    """The words by which a "what did X say" question names X, when it names X by at least
+    two words: the English name words (:func:`english_name_words`), or an Arabic subject of
+    exactly two words, particles aside, the first not a title ("ماذا قالت سارة الهاشمي"); ()
+    else: Arabic has no capitals to tell a name from a title ("وزير الطاقة الجزائري").
+
+    >>> asked_name("ماذا قال هشام عبد الرازق عن النهب؟", "ar"), asked_name("ماذا قال الوزير الإثيوبي؟", "ar")
+    (('هشام', 'الرازق'), ())
+    """
+    if language == "en":
+        return english_name_words(question)
+    subject = [w for w in arabic_subject_words(question) if w not in _PARTICLES_AR and len(w) > 1]
+    if len(subject) != MIN_NAME_WORDS or strip_clitics(subject[0]).rstrip("ه") in _ROLES_AR:
+        return ()  # a title ("وزير الخارجية الصيني", "الوزير الإثيوبي"), or a title and a name
+    return tuple(subject)
