@@ -91,6 +91,11 @@ NOT_SAID_BY = {
     "en": "The articles quote {name}, but not on this. The passages that answer it give other people's words.",
     "ar": "تنقل المقالات كلام {name}، لكن ليس في هذا الموضوع. المقاطع التي تتناوله تنقل كلام آخرين.",
 }
+ABSENT_ROLE = {
+    "en": "The articles quote no {role}: none of the articles that answer this question mentions anyone "
+    "with that title.",
+    "ar": "لا تنقل المقالات عن {role} شيئا: لا تذكر المقالات التي تتناول هذا السؤال أحدا بهذه الصفة.",
+}
 UNNAMED = {
     "en": "The articles do not name it: they say only «{phrase}».",
     "ar": "لا تذكر المقالات الاسم: تقول «{phrase}» فقط.",
@@ -566,10 +571,27 @@ def extractive_answer(
     texts = [article_text(source) for source in dict.fromkeys(r.chunk.source for r in retrieved)] if article_text else []
     if not analysis.speakers and not said_by_asked(analysis.question, analysis.language, chosen, texts):
         return NOT_SAID_BY.get(language, NOT_SAID_BY["en"]).format(name=_asked_words(analysis)), (), True
+    role = _absent_role(analysis, chosen, article_text)
+    if role is not None:
+        return ABSENT_ROLE.get(language, ABSENT_ROLE["en"]).format(role=role), (), True
     refusal = unanswered_kind(analysis.question, [s.text for s in chosen], language)
     if refusal is not None:
         return refusal, (), True
     return render(language, citations, speakers=[s.speaker for s in chosen]), citations, False
+
+
+def _absent_role(
+    analysis: QueryAnalysis, chosen: list[Sentence], article_text: Callable[[str], str] | None
+) -> str | None:
+    """The title of X, as the question writes it, when "what did X say" names X by a title
+    whose noun ("وزير", "minister") none of the quoted articles contains: they mention nobody
+    holding it, so their words are someone else's (:func:`assistant.person_names.absent_role`)."""
+    if article_text is None or analysis.speakers:
+        return None
+    from assistant.person_names import absent_role
+
+    texts = [article_text(source) for source in dict.fromkeys(s.chunk.source for s in chosen)]
+    return absent_role(analysis.question, analysis.language, texts)
 
 
 def _asked_words(analysis: QueryAnalysis) -> str:
@@ -604,5 +626,5 @@ def absent_speaker(
         return None
     from assistant.person_names import absent_person
 
-    sources = dict.fromkeys(r.chunk.source for r in retrieved)
-    return absent_person(analysis.question, analysis.language, (article_text(s) for s in sources))
+    texts = [article_text(source) for source in dict.fromkeys(r.chunk.source for r in retrieved)]
+    return absent_person(analysis.question, analysis.language, texts)

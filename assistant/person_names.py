@@ -325,3 +325,46 @@ def asked_name(question: str, language: str) -> tuple[str, ...]:
     if len(subject) != MIN_NAME_WORDS or strip_clitics(subject[0]).rstrip("ه") in _ROLES_AR:
         return ()  # a title ("وزير الخارجية الصيني", "الوزير الإثيوبي"), or a title and a name
     return tuple(subject)
+
+
+def _role_stem(word: str) -> str:
+    """A normalised Arabic word without clitics and final ة: وزيرة, الوزير → وزير."""
+    return strip_clitics(normalize(word)).rstrip("ه")
+
+
+def asked_role(question: str, language: str) -> tuple[str, frozenset[str]] | None:
+    """The title a "what did X say" question gives X, when X is named by a title: the words
+    as written and the stems of the title noun ("ماذا قال وزير الطاقة …" → وزير; "What did the
+    Algerian energy minister say" → the lexicon's forms of "minister"); None otherwise.
+
+    >>> asked_role("ماذا قال وزير الطاقة الجزائري عن العقد؟", "ar")
+    ('وزير الطاقه الجزايري', frozenset({'وزير'}))
+    """
+    if language != "en":
+        subject = [w for w in arabic_subject_words(question) if w not in _PARTICLES_AR]
+        if subject and _role_stem(subject[0]) in _ROLES_AR:
+            return " ".join(subject), frozenset({_role_stem(subject[0])})
+        return None
+    match = _EN_SUBJECT.search(question)
+    who = (match.group("who") or "") if match else ""
+    from assistant.bridge import load_lexicon
+
+    for word in _LATIN_TOKEN.findall(who):
+        entry = load_lexicon().lookup((word.lower(),))
+        stems = frozenset(_role_stem(a) for a in entry.arabic if " " not in a) if entry else frozenset()
+        if stems & _ROLES_AR:
+            return who.strip(), stems
+    return None
+
+
+def absent_role(question: str, language: str, texts: Iterable[str]) -> str | None:
+    """The title of X, as the question writes it, when a "what did X say" question names X
+    by a title whose noun ("وزير", "minister") none of ``texts`` contains in any form: no
+    article mentions anyone holding it. None otherwise (including a title the lexicon
+    cannot translate)."""
+    role = asked_role(question, language)
+    if role is None:
+        return None
+    written, stems = role
+    present = {_role_stem(w) for text in texts for w in words(text)}
+    return None if stems & present else written
