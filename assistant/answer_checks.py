@@ -147,8 +147,8 @@ _PLACE_EN = re.compile(
     r"\b([A-Z][a-z]{2,})\s+(?:state|province|governorate|region|district|Strip)\b"
     r"|\b(?:state|province|governorate|region|city|district) of ([A-Z][a-z]{2,})"
 )
-_NUMBER = re.compile(r"\d|" + _words("واحد", "اثن", "ثلاث", "اربع", "خمس", "ست", "سبع", "ثمان", "تسع", "عشر", "مي", "مييه", "الف", "ملي", "مليار"))
-_PERCENT = re.compile(r"%|٪|\bper ?cent\b|(?:في|بال)\s*(?:ال)?(?:مييه|مايه)")
+_NUMBER = re.compile(r"\d|" + _words("واحد", "اثن", "ثلاث", "اربع", "خمس", "ست", "سبع", "ثمان", "تسع", "عشر", "ميه", "مايه", "الف", "ملي", "مليار"))
+_PERCENT = re.compile(r"%|٪|\bper ?cent\b|(?:في\s+|بال)(?:ال)?(?:ميه|مايه)(?:\s|$|[،,.])")
 
 
 def asked_place(question: str) -> str | None:

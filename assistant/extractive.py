@@ -596,9 +596,9 @@ def _absent_role(
 
 def _asked_words(analysis: QueryAnalysis) -> str:
     """The name of the person a "what did X say" question asks about, as it writes it."""
-    from assistant.person_names import asked_name
+    from assistant.person_names import as_written, asked_name
 
-    return " ".join(asked_name(analysis.question, analysis.language))
+    return as_written(analysis.question, asked_name(analysis.question, analysis.language))
 
 
 def unanswered_kind(question: str, quotes: list[str], language: str) -> str | None:

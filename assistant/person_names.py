@@ -125,6 +125,17 @@ MIN_JUDGED = 3  # a name of one word is judged when one of its spellings has thi
 MIN_PAIRED = 2  # ... a word of a longer name when it has this many
 
 
+def as_written(question: str, normalised: tuple[str, ...] | list[str]) -> str:
+    """The words ``normalised`` (normalised words of ``question``) as the question writes
+    them, with their ة, hamzas and diacritics: what a refusal should name.
+
+    >>> as_written("ماذا قالت سارة الهاشمي؟", ("ساره", "الهاشمي"))
+    'سارة الهاشمي'
+    """
+    written = {normalize(w): w for w in re.findall(r"[^\s؟?،,.:؛!]+", question)}
+    return " ".join(written.get(w, w) for w in normalised)
+
+
 def _weak(skeleton_key: str) -> str:
     """A skeleton with ع dropped (English spellings write it as a vowel or not at all) and
     letters English spells alike folded together (س ص ث ز, ت ط, د ض ذ ظ, ك ق, ج غ, ه ح خ):
@@ -253,6 +264,7 @@ class TextNames:
 
     def arabic(self, asked: str) -> set[tuple[int, int]]:
         """Spans where Arabic name word ``asked`` occurs (clitics and ال aside)."""
+        asked = normalize(asked)
         return {(i, i) for i, token in enumerate(self.tokens) if arabic_matches(asked, token)}
 
 
@@ -292,9 +304,9 @@ def absent_person(
     """The name of the person a "what did X say" question asks about, as the question writes
     it, when none of ``texts`` (the candidate articles) names that person; else None.
 
-    Arabic questions: X counts as a name only when at least two of its words occur in no
-    text at all (a title worded otherwise than in the article, "الناطق باسم الوزارة", has one
-    such word at most)."""
+    Arabic questions: X counts as a name only when it does not start with a title and at
+    least two of its words occur in no text at all (a title worded otherwise than in the
+    article, "الناطق باسم الوزارة", is left to :func:`absent_role`)."""
     texts = list(texts)
     if language == "en":
         name = english_name_words(question, translated)
@@ -302,12 +314,12 @@ def absent_person(
             return None
         return " ".join(name)
     subject = tuple(w for w in arabic_subject_words(question) if w not in _PARTICLES_AR)
-    if len(subject) < MIN_NAME_WORDS:
-        return None
+    if len(subject) < MIN_NAME_WORDS or _role_stem(subject[0]) in _ROLES_AR:
+        return None  # a title is worded too freely to be judged absent (see absent_role)
     present = {w for t in texts for w in words(t)}
     bare = {strip_clitics(w) for w in present}
     unseen = [w for w in subject if w not in present and strip_clitics(w) not in bare]
-    return " ".join(subject) if len(unseen) >= MIN_NAME_WORDS else None
+    return as_written(question, subject) if len(unseen) >= MIN_NAME_WORDS else None
 
 
 def asked_name(question: str, language: str) -> tuple[str, ...]:
@@ -338,12 +350,12 @@ def asked_role(question: str, language: str) -> tuple[str, frozenset[str]] | Non
     Algerian energy minister say" → the lexicon's forms of "minister"); None otherwise.
 
     >>> asked_role("ماذا قال وزير الطاقة الجزائري عن العقد؟", "ar")
-    ('وزير الطاقه الجزايري', frozenset({'وزير'}))
+    ('وزير الطاقة الجزائري', frozenset({'وزير'}))
     """
     if language != "en":
         subject = [w for w in arabic_subject_words(question) if w not in _PARTICLES_AR]
         if subject and _role_stem(subject[0]) in _ROLES_AR:
-            return " ".join(subject), frozenset({_role_stem(subject[0])})
+            return as_written(question, subject), frozenset({_role_stem(subject[0])})
         return None
     match = _EN_SUBJECT.search(question)
     who = (match.group("who") or "") if match else ""
