@@ -603,9 +603,9 @@ def _asked_words(analysis: QueryAnalysis) -> str:
 
 def unanswered_kind(question: str, quotes: list[str], language: str) -> str | None:
     """The refusal, in ``language``, when the quotes do not give what the question's kind
-    asks for (:mod:`assistant.answer_checks`): a name where they say only «شركة صينية», a
+    asks for (:mod:`assistant.answer_kinds`): a name where they say only «شركة صينية», a
     place's figure where they give the country's; None when they do."""
-    from assistant.answer_checks import generic_name, unplaced_value
+    from assistant.answer_kinds import generic_name, unplaced_value
 
     unnamed = generic_name(question, quotes)
     if unnamed is not None:

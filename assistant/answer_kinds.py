@@ -1,0 +1,141 @@
+"""Whether the quotes give what the question's *kind* asks for, beyond sharing its words.
+
+Word overlap lets a sentence on the right subject stand for an answer it does not give:
+"Which Chinese company built the railway?" answered by «بمشاركة شركة صينية» (a company
+described, not named); "What was the pass rate in Oran?" answered by the national rate;
+"How much did the railway cost?" answered by its length. Each check here reads the
+question's form and the chosen quotes and says what is missing, so the answerer
+(:func:`assistant.extractive.unanswered_kind`) can refuse in words that say so.
+
+The checks are narrow on purpose. A broader value-type check (any number for "how many",
+any time for "when") was built and withdrawn on 2026-12-02: on articles nobody tuned on it
+refused more answerable questions than unanswerable ones (README, "Checked on the sealed
+sets"). What is left asks for things a quote either plainly has or plainly lacks: a name
+after the kind noun, a place's name next to a figure, a currency next to a price.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.answer_checks import word_pattern
+from assistant.arabic import normalize, words
+
+# "Which company / bank …" and "ما اسم الشركة …": the question asks for a name.
+_ASKS_NAME_EN = re.compile(
+    r"\b(?:which|what)\s+(?:[A-Za-z-]+\s+){0,2}?(?:company|companies|firm|firms|bank|banks|lender|lenders)\b"
+    r"|\bname of the\s+(?:[A-Za-z-]+\s+)?(?:company|firm|bank|lender)\b",
+    re.IGNORECASE,
+)
+_KINDS_AR = r"(?:شركه|شركات|مصرف|مصارف|بنك|بنوك)"
+_ASKS_NAME_AR = re.compile(r"(?:^|\s)(?:ما اسم|ما اسماء|اي|ما|ما هي|ماهي|ما هو)\s+(?:ال)?" + _KINDS_AR + r"(?:\s|$)")
+# An indefinite mention of the kind and the word after it: "شركة صينية", "بمشاركة شركة فرنسية".
+_MENTION_AR = re.compile(r"(?:^|\s)[وبلف]?(" + _KINDS_AR + r")(?:\s+(\S+))?")
+_NISBA = re.compile(r"^[^\W\d_]{2,}(?:يه|يين|يون|ي)$")
+
+
+def asks_for_name(question: str) -> bool:
+    """True for "Which (Chinese) company …?", "Which banks …?", "ما اسم الشركة …؟", "أي شركة …؟".
+
+    >>> asks_for_name("Which Chinese company built it?"), asks_for_name("ما اسم الشركة الصينية؟")
+    (True, True)
+    >>> asks_for_name("How much did the company pay?"), asks_for_name("كم دفعت الشركة؟")
+    (False, False)
+    """
+    return _ASKS_NAME_EN.search(question) is not None or _ASKS_NAME_AR.search(normalize(question)) is not None
+
+
+def generic_name(question: str, quotes: list[str]) -> str | None:
+    """For a question asking which company or bank, the generic phrase the quotes give
+    instead of a name ("شركة صينية": the kind and only nationality or sector adjectives),
+    when every indefinite mention of the kind in the quotes is such a phrase; else None (a
+    name follows the kind somewhere, "شركة "ميديتيرانيا إنرجيا"" or "شركة إيرباص", or the
+    quotes do not mention the kind, when the name may be given without it).
+
+    >>> generic_name("Which Chinese company built the railway?", ["نفذته شركات جزائرية بمشاركة شركة صينية."])
+    'شركات جزائرية», «شركة صينية'
+    >>> generic_name("Which company sells the gas?", ["وقعت مع شركة \\"ميديتيرانيا إنرجيا\\" الإيطالية."]) is None
+    True
+    """
+    if not asks_for_name(question):
+        return None
+    generic: list[str] = []
+    for quote in quotes:
+        for match in _MENTION_AR.finditer(normalize(quote)):
+            after = (match.group(2) or "").strip("،,.:؛")
+            if not _NISBA.match(after):
+                return None  # a name (or a quote mark) follows the kind: the quotes name it
+            generic.append(_surface(quote, match.group(1), after))
+    return "», «".join(dict.fromkeys(generic)) or None
+
+
+def _surface(quote: str, kind: str, after: str) -> str:
+    """The phrase "kind adjective" as the quote writes it (its hamzas and ة kept), found by
+    matching the normalised words against the quote's own words."""
+    written = [w.strip("،,.:؛") for w in quote.split()]
+    for i, word in enumerate(written[:-1]):
+        if normalize(word).endswith(kind) and normalize(written[i + 1]) == after:
+            return f"{word[len(word) - len(kind):] if len(word) > len(kind) else word} {written[i + 1]}"
+    return f"{kind} {after}"
+
+
+# A value asked for one place inside the article's country: "في ولاية وهران", "Gedaref state".
+_ASKS_VALUE = re.compile(
+    r"\bhow (?:many|much)\b|\bwhat (?:percentage|share|proportion|rate|number)\b|(?:^|\s)(?:كم|ما نسبه|ما عدد|ما قيمه)(?:\s|$)",
+    re.IGNORECASE,
+)
+_ASKS_PERCENT = re.compile(r"\b(?:percentage|share|proportion|rate)\b|نسبه", re.IGNORECASE)
+_UNIT_AR = r"(?:ولايه|قطاع|محافظه|مدينه|منطقه|اقليم)"
+_PLACE_AR = re.compile(r"(?:^|\s)(?:في|ب)\s*(?:ال)?" + _UNIT_AR + r"\s+([^\s؟?،,]+)")
+_PLACE_EN = re.compile(
+    r"\b([A-Z][a-z]{2,})\s+(?:state|province|governorate|region|district|Strip)\b"
+    r"|\b(?:state|province|governorate|region|city|district) of ([A-Z][a-z]{2,})"
+)
+_NUMBER = re.compile(r"\d|" + word_pattern("واحد", "اثن", "ثلاث", "اربع", "خمس", "ست", "سبع", "ثمان", "تسع", "عشر", "ميه", "مايه", "الف", "ملي", "مليار"))
+_PERCENT = re.compile(r"%|٪|\bper ?cent\b|(?:في\s+|بال)(?:ال)?(?:ميه|مايه)(?:\s|$|[،,.])")
+
+
+def asked_place(question: str) -> str | None:
+    """The place a value question is asked for, when it names one by its administrative unit:
+    "كم بلغت نسبة النجاح في ولاية وهران؟" → "وهران", "How many … reached Gedaref state?" →
+    "Gedaref"; None for other questions.
+
+    >>> asked_place("كم بلغت نسبة النجاح في ولاية وهران؟"), asked_place("How many swarms reached Gedaref state?")
+    ('وهران', 'Gedaref')
+    >>> asked_place("Which province came first?") is None, asked_place("كم بلغت نسبة النجاح؟") is None
+    (True, True)
+    """
+    norm = normalize(question)
+    if _ASKS_VALUE.search(norm) is None:
+        return None
+    arabic = _PLACE_AR.search(norm)
+    if arabic is not None:
+        return arabic.group(1)
+    english = _PLACE_EN.search(question)
+    return (english.group(1) or english.group(2)) if english else None
+
+
+def names_place(place: str, quote: str) -> bool:
+    """True when ``quote`` names ``place`` (Arabic as written, clitics and ال aside; English
+    by transliteration, as names are matched in :mod:`assistant.person_names`)."""
+    from assistant.person_names import arabic_matches, text_names
+
+    if place.isascii():
+        return bool(text_names(quote).english((place,)))
+    return any(arabic_matches(normalize(place), w) for w in words(quote))
+
+
+def unplaced_value(question: str, quotes: list[str]) -> str | None:
+    """The place of a value question asked for one place (:func:`asked_place`) when no
+    quote gives a value of the asked kind (a percentage for "نسبة / percentage / rate", else
+    a number) *and* names that place: the quotes give the national figure, or another
+    place's ("52.4 في المئة" nationally when Oran was asked). None otherwise."""
+    place = asked_place(question)
+    if place is None or not quotes:
+        return None
+    value = _PERCENT if _ASKS_PERCENT.search(normalize(question)) else _NUMBER
+    placed = [q for q in quotes if value.search(normalize(q)) and names_place(place, q)]
+    if placed:
+        return None
+    written = (w.strip("؟?،,.") for w in question.split())
+    return next((w for w in written if normalize(w) == place), place)
