@@ -93,6 +93,15 @@ _PLACE_EN = re.compile(
 )
 _NUMBER = re.compile(r"\d|" + word_pattern("واحد", "اثن", "ثلاث", "اربع", "خمس", "ست", "سبع", "ثمان", "تسع", "عشر", "ميه", "مايه", "الف", "ملي", "مليار"))
 _PERCENT = re.compile(r"%|٪|\bper ?cent\b|(?:في\s+|بال)(?:ال)?(?:ميه|مايه)(?:\s|$|[،,.])")
+_NUMBER_PERCENT = re.compile(r"[\d.,]+\s*(?:%|٪|per ?cent\b|(?:في\s+|بال)(?:ال)?(?:ميه|مايه))")
+
+
+def _has_value(text: str, percent: bool) -> bool:
+    """True when normalised ``text`` states a percentage (``percent``) or else a number that
+    is not one: "How many swarms reached Gedaref?" is not answered by "40 في المئة"."""
+    if percent:
+        return _PERCENT.search(text) is not None
+    return _NUMBER.search(_NUMBER_PERCENT.sub(" ", text)) is not None
 
 
 def asked_place(question: str) -> str | None:
@@ -129,13 +138,72 @@ def unplaced_value(question: str, quotes: list[str]) -> str | None:
     """The place of a value question asked for one place (:func:`asked_place`) when no
     quote gives a value of the asked kind (a percentage for "نسبة / percentage / rate", else
     a number) *and* names that place: the quotes give the national figure, or another
-    place's ("52.4 في المئة" nationally when Oran was asked). None otherwise."""
+    place's ("52.4 في المئة" nationally when Oran was asked), or a share where a count is
+    asked. None otherwise."""
     place = asked_place(question)
     if place is None or not quotes:
         return None
-    value = _PERCENT if _ASKS_PERCENT.search(normalize(question)) else _NUMBER
-    placed = [q for q in quotes if value.search(normalize(q)) and names_place(place, q)]
+    percent = _ASKS_PERCENT.search(normalize(question)) is not None
+    placed = [q for q in quotes if _has_value(normalize(q), percent) and names_place(place, q)]
     if placed:
         return None
     written = (w.strip("؟?،,.") for w in question.split())
     return next((w for w in written if normalize(w) == place), place)
+
+
+# "How much did it cost / what price / what is it worth", "كم كلفة / ما سعر / ما قيمة": money.
+_ASKS_MONEY = re.compile(
+    r"\bhow much (?:\w+\s+){0,8}?(?:cost|costs|pay|paid|pays|charge|charged|spend|spent|earn|earned)\b"
+    r"|\b(?:what|which) (?:is the |was the |will be the )?(?:price|cost|fee|value)\b|\bprice per\b|\bworth\b"
+    r"|(?:^|\s)(?:كم|ما|ماهي|ما هي)\s+(?:\S+\s+)?(?:كلفه|تكلفه|سعر|ثمن|قيمه|اسعار|رسوم)(?:\s|$)",
+    re.IGNORECASE,
+)
+# Currencies (ISO names and their Arabic forms, singular, plural and dual), symbols, "free".
+_CURRENCY = re.compile(
+    r"[$€£¥]|\b(?:usd|eur|gbp|dollars?|euros?|pounds? sterling|dinars?|riyals?|rials?|dirhams?|"
+    r"fils|francs?|yuan|yen|rupees?|shekels?|free)\b|"
+    + word_pattern(
+        "دولار", "دولارات", "يورو", "دينار", "دنانير", "ريال", "ريالات", "درهم", "دراهم", "جنيه", "جنيهات",
+        "ليره", "ليرات", "فلس", "فلسا", "فلوس", "قرش", "قروش", "سنت", "سنتات", "روبل", "يوان", "ين", "روبيه",
+        "شيكل", "فرنك", "فرنكات", "بيسه", "مليم", "مجان", "مجانا", "مجانيه", "مجاني",
+    ),
+    re.IGNORECASE,
+)  # fmt: skip
+
+
+def asks_for_money(question: str) -> bool:
+    """True for "How much did the railway cost?", "What price per aircraft …?", "ما قيمة
+    الجائزة؟", "كم بلغت كلفة المشروع؟"; False for what someone *said* about prices.
+
+    >>> asks_for_money("How much did the railway cost?"), asks_for_money("كم بلغت كلفة المرحلة الأولى؟")
+    (True, True)
+    >>> asks_for_money("How many jobs?"), asks_for_money("What did the minister say about the price of fish?")
+    (False, False)
+    """
+    from assistant.answer_checks import asks_what_was_said
+
+    return _ASKS_MONEY.search(normalize(question)) is not None and not asks_what_was_said(question)
+
+
+def unpriced(question: str, quotes: list[str]) -> bool:
+    """True when a question asks what something costs (:func:`asks_for_money`) and no quote
+    names a currency (or says it is free): the quotes give another figure of the same thing
+    (its length, its output), not its price."""
+    return asks_for_money(question) and bool(quotes) and not any(_CURRENCY.search(normalize(q)) for q in quotes)
+
+
+# What stands for a company or a bank in a quote, in any form (الشركة, بالمصارف, مجموعة …).
+_COMPANY_WORDS = word_pattern("شركه", "شركات", "مجموعه", "مجموعات", "موسسه", "موسسات", "تحالف", "ايتلاف", "كونسورتيوم")
+_BANK_WORDS = word_pattern("مصرف", "مصارف", "بنك", "بنوك", "بنكا", "مصرفا", "مقرض", "مقرضين", "مقرضون")
+_ASKS_BANK = re.compile(r"\b(?:bank|banks|lender|lenders)\b|مصرف|مصارف|بنك|بنوك", re.IGNORECASE)
+
+
+def unmentioned_kind(question: str, quotes: list[str]) -> bool:
+    """True when a question asks which company or bank (:func:`asks_for_name`) and no quote
+    mentions a company (or group, consortium) or a bank at all: the quotes are about the
+    project, not about who carries it out or pays for it ("Which company built the power
+    station?" answered by the station's breakdown)."""
+    if not quotes or not asks_for_name(question):
+        return False
+    kind = _BANK_WORDS if _ASKS_BANK.search(normalize(question)) else _COMPANY_WORDS
+    return not any(re.search(kind, normalize(q)) for q in quotes)

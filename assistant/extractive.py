@@ -96,6 +96,14 @@ ABSENT_ROLE = {
     "with that title.",
     "ar": "لا تنقل المقالات عن {role} شيئا: لا تذكر المقالات التي تتناول هذا السؤال أحدا بهذه الصفة.",
 }
+UNPRICED = {
+    "en": "The articles do not give this price: the passages that answer it state no amount of money.",
+    "ar": "لا تذكر المقالات هذا المبلغ: المقاطع التي تتناول السؤال لا تذكر أي مبلغ مالي.",
+}
+UNMENTIONED = {
+    "en": "The articles do not say which: the passages that answer this question name no company or bank.",
+    "ar": "لا تذكر المقالات ذلك: المقاطع التي تتناول هذا السؤال لا تسمي أي شركة أو مصرف.",
+}
 UNNAMED = {
     "en": "The articles do not name it: they say only «{phrase}».",
     "ar": "لا تذكر المقالات الاسم: تقول «{phrase}» فقط.",
@@ -605,14 +613,18 @@ def unanswered_kind(question: str, quotes: list[str], language: str) -> str | No
     """The refusal, in ``language``, when the quotes do not give what the question's kind
     asks for (:mod:`assistant.answer_kinds`): a name where they say only «شركة صينية», a
     place's figure where they give the country's; None when they do."""
-    from assistant.answer_kinds import generic_name, unplaced_value
+    from assistant.answer_kinds import generic_name, unmentioned_kind, unplaced_value, unpriced
 
     unnamed = generic_name(question, quotes)
     if unnamed is not None:
         return UNNAMED.get(language, UNNAMED["en"]).format(phrase=unnamed)
+    if unmentioned_kind(question, quotes):
+        return UNMENTIONED.get(language, UNMENTIONED["en"])
     place = unplaced_value(question, quotes)
     if place is not None:
         return UNPLACED.get(language, UNPLACED["en"]).format(place=place)
+    if unpriced(question, quotes):
+        return UNPRICED.get(language, UNPRICED["en"])
     return None
 
 
