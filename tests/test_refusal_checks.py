@@ -11,7 +11,15 @@ import pytest
 
 from assistant import answer_checks, answer_kinds, person_names
 from assistant.answer_checks import continues_speech
-from assistant.answer_kinds import asked_place, asks_for_name, generic_name, unplaced_value
+from assistant.answer_kinds import (
+    asked_place,
+    asks_for_money,
+    asks_for_name,
+    generic_name,
+    unmentioned_kind,
+    unplaced_value,
+    unpriced,
+)
 from assistant.person_names import (
     absent_person,
     arabic_subject_words,
@@ -39,7 +47,8 @@ DEBT_ARTICLE = (
 PLANT_ARTICLE = (
     "افتتاح محطة كهرباء جديدة في صحار\n\n"
     'افتتحت الحكومة محطة كهرباء جديدة في صحار بنتها شركة "ألستوم" الفرنسية بقدرة 900 ميغاواط. '
-    "وستغطي المحطة حاجة ثلاث ولايات من الكهرباء.\n"
+    "وستغطي المحطة حاجة ثلاث ولايات من الكهرباء.\n\n"
+    'ووقعت مجموعة "أوكيو" العمانية عقدا لتشغيل المحطة الجديدة في صحار مدة عشرين عاما.\n'
 )
 EXAM_ARTICLE = (
     "نتائج امتحان الدبلوم العام\n\n"
@@ -79,6 +88,10 @@ ASKED = [
     ("ما اسم الشركة التي بنت محطة الكهرباء الجديدة في صحار؟", False, ""),
     ("كم بلغت نسبة النجاح في امتحان الدبلوم العام في ولاية صور؟", True, "صور"),  # national and Nizwa only
     ("كم بلغت نسبة النجاح في امتحان الدبلوم العام في ولاية نزوى؟", False, ""),
+    ("كم بلغت كلفة مهرجان مسقط للأفلام في دورته العاشرة؟", True, "المبلغ"),  # films and visitors, no money
+    ("كم بلغت كلفة أعمال توسعة ميناء الدقم؟", False, ""),
+    ("ما اسم الشركة التي نظمت مهرجان مسقط للأفلام في دورته العاشرة؟", True, "شركة"),  # no company there
+    ("أي شركة ستشغل محطة الكهرباء الجديدة في صحار؟", False, ""),  # a group, named
 ]
 
 
@@ -112,6 +125,8 @@ def test_a_person_an_article_names_is_not_refused_for_their_name_in_english(oman
         ("said_by_asked", ASKED[2][0]),
         ("generic_name", ASKED[6][0]),
         ("unplaced_value", ASKED[8][0]),
+        ("unpriced", ASKED[10][0]),
+        ("unmentioned_kind", ASKED[12][0]),
     ],
 )
 def test_without_each_check_its_unanswerable_question_would_be_answered(
@@ -119,7 +134,8 @@ def test_without_each_check_its_unanswerable_question_would_be_answered(
 ) -> None:  # type: ignore[no-untyped-def]
     """The refusals above are these checks' doing, not the coverage threshold's."""
     module = answer_checks if check == "said_by_asked" else answer_kinds
-    monkeypatch.setattr(module, check, lambda *args: True if check == "said_by_asked" else None)
+    kept = {"said_by_asked": True, "unpriced": False, "unmentioned_kind": False}.get(check)
+    monkeypatch.setattr(module, check, lambda *args: kept)
     assert not oman.ask(question).abstained
 
 
@@ -277,3 +293,53 @@ def test_a_value_for_one_place_needs_a_quote_with_that_place_and_a_value_of_the_
     assert unplaced_value(question, ["وبلغت نسبة النجاح 71 في المئة.", "وسيتقدم 27 ألف طالب من قطاع غزة."]) == "غزة"
     assert unplaced_value(question, ["وبلغت نسبة النجاح في قطاع غزة 60 في المئة."]) is None
     assert unplaced_value("كم بلغت الحرارة في منطقة الجهراء؟", ["بلغت 52 درجة في منطقة الجهراء."]) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("How much did the Gara Djebilet railway cost?", True),
+        ("How much will a cubic metre of desalinated water cost Jordanian households?", True),
+        ("What price per aircraft did the airline pay?", True),
+        ("How many aircraft did it order, and what is the deal worth?", True),
+        ("ما قيمة جائزة الرواية؟", True),
+        ("كم بلغت كلفة المرحلة الأولى من المشروع؟", True),
+        ("How much gas will Algeria supply a year?", False),
+        ("What did the minister say about the price of fish?", False),  # what was said
+        ("كم طنا صدرت تونس؟", False),
+    ],
+)
+def test_a_price_question_asks_for_money(question: str, asks: bool) -> None:
+    assert asks_for_money(question) is asks
+
+
+@pytest.mark.parametrize(
+    ("quote", "priced"),
+    [
+        ("وبلغت كلفة المرحلة الأولى 95 مليون ريال عماني.", True),
+        ("ويدفع المستهلك 3 فلوس عن الكيلوواط ساعة.", True),
+        ("وتبلغ قيمة الجائزة عشرة آلاف دينار أردني.", True),
+        ("The ticket costs $5.", True),
+        ("وستبقى التذكرة مجانية للطلاب.", True),
+        ("يربط الخط المنجم بمدينة بشار على مسافة 950 كيلومترا.", False),
+        ("سينتج المشروع 300 مليون متر مكعب سنويا.", False),
+    ],
+)
+def test_a_price_is_answered_only_by_a_quote_naming_a_currency(quote: str, priced: bool) -> None:
+    assert unpriced("How much did it cost?", [quote]) is not priced
+
+
+@pytest.mark.parametrize(
+    ("question", "quotes", "unmentioned"),
+    [
+        ("Which company built the power station?", ["خرجت ثلاث وحدات في محطة الزور من الخدمة."], True),
+        ("Which banks are lending the airline the money?", ['وقعت شركة "طيران الواحة" اتفاقا مع إيرباص.'], True),
+        ("Which banks are lending the airline the money?", ["ويمول الصفقة تحالف من المصارف المحلية."], False),
+        ("Which company will supply the gas?", ["وقعت مجموعة سوناطراك الجزائرية عقدا طويل الأجل."], False),
+        ("How much gas will it supply?", ["وقعت الجزائر عقدا."], False),  # not a name question
+    ],
+)
+def test_a_company_or_bank_question_needs_a_quote_mentioning_one(
+    question: str, quotes: list[str], unmentioned: bool
+) -> None:
+    assert unmentioned_kind(question, quotes) is unmentioned
