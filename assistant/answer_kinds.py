@@ -153,7 +153,7 @@ def unplaced_value(question: str, quotes: list[str]) -> str | None:
 
 # "How much did it cost / what price / what is it worth", "كم كلفة / ما سعر / ما قيمة": money.
 _ASKS_MONEY = re.compile(
-    r"\bhow much (?:\w+\s+){0,8}?(?:cost|costs|pay|paid|pays|charge|charged|spend|spent|earn|earned)\b"
+    r"\bhow much (?:\w+\s+){0,8}?(?:cost|costs|pay|paid|pays|charge|charged|spend|spent|earn|earned|money)\b"
     r"|\b(?:what|which) (?:is the |was the |will be the )?(?:price|cost|fee|value)\b|\bprice per\b|\bworth\b"
     r"|(?:^|\s)(?:كم|ما|ماهي|ما هي)\s+(?:\S+\s+)?(?:كلفه|تكلفه|سعر|ثمن|قيمه|اسعار|رسوم)(?:\s|$)",
     re.IGNORECASE,
