@@ -207,3 +207,23 @@ def unmentioned_kind(question: str, quotes: list[str]) -> bool:
         return False
     kind = _BANK_WORDS if _ASKS_BANK.search(normalize(question)) else _COMPANY_WORDS
     return not any(re.search(kind, normalize(q)) for q in quotes)
+
+
+_ASKS_COUNT = re.compile(r"\bhow many\b|(?:^|\s)كم\s", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+
+
+def uncounted(question: str, quotes: list[str]) -> bool:
+    """True when a "how many / كم" question (not a price, not a share) is answered by quotes
+    holding no number but years and percentages: "How many households lost power?" is not
+    answered by "no plant since 2016, demand grows 6 percent a year".
+
+    >>> uncounted("How many households lost power?", ["لم تضف محطة منذ عام 2016، والطلب ينمو 6 في المئة."])
+    True
+    >>> uncounted("How many areas?", ["قطع التيار عن 28 منطقة سكنية."]), uncounted("كم بلغت نسبة النجاح؟", ["نجح الطلاب."])
+    (False, False)
+    """
+    norm = normalize(question)
+    if not quotes or not _ASKS_COUNT.search(norm) or _ASKS_PERCENT.search(norm) or asks_for_money(question):
+        return False
+    return not any(_NUMBER.search(_YEAR.sub(" ", _NUMBER_PERCENT.sub(" ", normalize(q)))) for q in quotes)

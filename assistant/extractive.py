@@ -104,6 +104,11 @@ UNMENTIONED = {
     "en": "The articles do not say which: the passages that answer this question name no company or bank.",
     "ar": "لا تذكر المقالات ذلك: المقاطع التي تتناول هذا السؤال لا تسمي أي شركة أو مصرف.",
 }
+UNCOUNTED = {
+    "en": "The articles do not give this number: the passages that answer it give no count, at most dates "
+    "and shares.",
+    "ar": "لا تذكر المقالات هذا العدد: المقاطع التي تتناول السؤال لا تذكر أي عدد، بل تواريخ أو نسبا في أحسن الأحوال.",
+}
 UNNAMED = {
     "en": "The articles do not name it: they say only «{phrase}».",
     "ar": "لا تذكر المقالات الاسم: تقول «{phrase}» فقط.",
@@ -613,7 +618,13 @@ def unanswered_kind(question: str, quotes: list[str], language: str) -> str | No
     """The refusal, in ``language``, when the quotes do not give what the question's kind
     asks for (:mod:`assistant.answer_kinds`): a name where they say only «شركة صينية», a
     place's figure where they give the country's; None when they do."""
-    from assistant.answer_kinds import generic_name, unmentioned_kind, unplaced_value, unpriced
+    from assistant.answer_kinds import (
+        generic_name,
+        uncounted,
+        unmentioned_kind,
+        unplaced_value,
+        unpriced,
+    )
 
     unnamed = generic_name(question, quotes)
     if unnamed is not None:
@@ -625,6 +636,8 @@ def unanswered_kind(question: str, quotes: list[str], language: str) -> str | No
         return UNPLACED.get(language, UNPLACED["en"]).format(place=place)
     if unpriced(question, quotes):
         return UNPRICED.get(language, UNPRICED["en"])
+    if uncounted(question, quotes):
+        return UNCOUNTED.get(language, UNCOUNTED["en"])
     return None
 
 
