@@ -32,7 +32,7 @@ MAX_GAP = 1  # words allowed between two words of the name in the article (a mid
 MIN_NAME_WORDS = 2
 MIN_FUZZY = 4  # skeletons at least this long may be one letter off
 MIN_KEY = 1  # skeletons of one consonant ("Laila" ل) count, but only next to the other words
-MIN_JOINED = 5  # two Arabic words read as one English word only when this long together
+MIN_JOINED = 3  # two Arabic words read as one English word only when this long together
 _PARTICLES_EN = frozenset({
     "al", "el", "bin", "ben", "bint", "ibn", "abu", "abou", "umm", "de", "van", "von", "abd", "abdel", "abdul",
     "abdal",
