@@ -144,6 +144,8 @@ class QueryAnalysis:
     name_slots: dict[int, str] = field(default_factory=dict)
     absent_names: list[int] = field(default_factory=list)
     absent_words: list[str] = field(default_factory=list)
+    lexicon_words: frozenset[str] = frozenset()
+    unseen_slots: list[int] = field(default_factory=list)
     reply_language: str = ""
     dense_reads_words: bool = False
     _vector: tuple[str, Any] | None = field(default=None, repr=False, compare=False)
@@ -180,27 +182,37 @@ class QueryAnalysis:
         """Weighted share of the question's slots filled by a text.
 
         Each topic slot (a set of alternative terms) weighs the IDF of its rarest term
-        (rare topics like "Taiwan" count most; a topic absent from the whole index weighs
-        most of all), each named speaker weighs ``SPEAKER_SLOT_WEIGHT``, and untranslated
-        English words are slots worth ``untranslated_weight`` that can never be filled.
-        A question of which nothing but untranslated words remain, searched with a
-        multilingual model (``dense_reads_words``), has no lexical evidence either way:
-        its coverage is 1, so the passages the model ranked are quoted, not refused.
+        (rare topics like "Taiwan" count most), each named speaker weighs
+        ``SPEAKER_SLOT_WEIGHT``, and untranslated English words are slots worth
+        ``untranslated_weight`` that can never be filled. With a multilingual model
+        (``dense_reads_words``), the words only the model can read (:attr:`model_words`:
+        the untranslated ones and the bridged phrases no indexed passage contains in any
+        of their Arabic forms, ``unseen_slots``) are not missing evidence: they weigh
+        nothing, and a question of which nothing but such words remain has no lexical
+        evidence either way: its coverage is 1, so the passages the model ranked are
+        quoted, not refused.
 
         ``model_read``: the text holds the sentence the multilingual model reads as closest
-        to the question; the untranslated words then count as slots it fills, each weighing
-        like the heaviest slot (the model's evidence for the words the lexicon cannot check).
+        to the question; the words only the model reads then count as slots it fills, each
+        weighing like the heaviest slot (the model's evidence for what the lexicon cannot check).
         """
-        weights = self.slot_weights or [1.0] * len(self.slots)
+        unseen = set(self.unseen_slots) if self.dense_reads_words else set()
+        weights = [0.0 if i in unseen else w for i, w in enumerate(self.slot_weights or [1.0] * len(self.slots))]
         speakers = SPEAKER_SLOT_WEIGHT * len(self.speakers)
         read = 0.0
         if model_read and self.dense_reads_words:
-            read = max([*weights, UNTRANSLATED_WEIGHT]) * len(self.untranslated)
+            read = max([*weights, UNTRANSLATED_WEIGHT]) * self.model_words
         total = sum(weights) + speakers + self.untranslated_weight * len(self.untranslated) + read
         if total == 0:
-            return 1.0 if self.untranslated and self.dense_reads_words else 0.0
+            return 1.0 if self.model_words and self.dense_reads_words else 0.0
         filled = sum(w for slot, w in zip(self.slots, weights, strict=True) if slot & text_terms)
         return (filled + SPEAKER_SLOT_WEIGHT * speakers_found + read) / total
+
+    @property
+    def model_words(self) -> int:
+        """How many of the question's words only a multilingual model can read: those the
+        bridge could not translate, and the bridged phrases of ``unseen_slots``."""
+        return len(self.untranslated) + (len(self.unseen_slots) if self.dense_reads_words else 0)
 
     def weigh_slots(self, idf: Callable[[str], float], dense_reads_words: bool = False) -> None:
         """Set ``slot_weights``: each slot weighs the IDF of its rarest term.
@@ -214,11 +226,18 @@ class QueryAnalysis:
         held-out articles).
 
         Also sets ``absent_names``: the name slots (:func:`name_slot_indices`) that no
-        indexed passage contains in any of their forms."""
+        indexed passage contains in any of their forms; and, with a multilingual model,
+        ``unseen_slots``: the other slots of which no indexed passage contains any form.
+        Such a slot is the lexicon's wrong sense or form for these articles ("fair" →
+        عادل for a book fair, "urge" → دعو where they say دعت), not evidence that they do
+        not answer: like an untranslated word, it is left to the model
+        (:meth:`coverage`). A name has one sense, so an absent name still refuses."""
         self.slot_weights = [max(idf(t) for t in slot) for slot in self.slots]
         self.dense_reads_words = dense_reads_words
         unseen = idf("\x00unseen")
-        self.absent_names = [i for i in self.name_slots if all(idf(t) >= unseen for t in self.slots[i])]
+        absent = [i for i, slot in enumerate(self.slots) if all(idf(t) >= unseen for t in slot)]
+        self.absent_names = [i for i in absent if i in self.name_slots]
+        self.unseen_slots = [i for i in absent if i not in self.name_slots] if dense_reads_words else []
         self.untranslated_weight = 0.0 if dense_reads_words else idf("\x00unseen")
 
 
@@ -323,9 +342,13 @@ def analyse_query(
         name_slots = name_slot_indices(result, slots, names, terms_of)
         untranslated = [w for w in result.unmatched if w.lower() not in ENGLISH_QUESTION_WORDS]
         bridged = list(result.arabic_terms)
+        lexicon_words = frozenset(
+            w for phrase, label in result.matched if label not in (*PASSED_THROUGH, "transliteration")
+            for w in phrase.lower().split()
+        )
     else:
         arabic_text = " ".join([question, translation]).strip()
-        slots, untranslated, bridged, name_slots = [], [], [], {}
+        slots, untranslated, bridged, name_slots, lexicon_words = [], [], [], {}, frozenset()
     terms = list(dict.fromkeys(analyse(arabic_text)))  # each term once: variants must not outvote
     if language != "en":
         slots = _arabic_slots(terms, names)
@@ -340,6 +363,7 @@ def analyse_query(
         slots=slots,
         untranslated=untranslated,
         name_slots=name_slots,
+        lexicon_words=lexicon_words,
         reply_language=reply_language or language,
     )
 
@@ -537,25 +561,79 @@ def capitalised_runs(question: str) -> list[list[str]]:
 
 def absent_name_words(analysis: QueryAnalysis, vocabulary: Collection[str]) -> list[str]:
     """Words of the question's multi-word proper names (:func:`capitalised_runs`) that
-    neither the lexicon translated nor any spelling of which occurs in the index: the name
-    is then absent from the articles ("World Bank" where no article has بنك in any form),
-    as a name needs all its words. Lenient on purpose: a transliteration too short to
-    check (two consonants or fewer, "Rais" رس) counts as found, and so does any word whose
-    consonant skeleton an indexed word shares or misses by one letter; a single capitalised
-    word is never judged (an exonym such as "Cairo" القاهرة has no skeleton in common)."""
-    from assistant.bridge import MIN_SKELETON, match_transliteration, transliterate
+    neither the lexicon translated nor any spelling of which occurs in the index, for the
+    names none of whose judged words is found: such a name is absent from the articles
+    ("World Bank" where no article has بنك in any form; "Gilberto Pichetto").
 
+    Lenient on purpose, as the e5 model reads a name it ranked the passages by, and a false
+    refusal hides an answer:
+
+    * a name one of whose judged words is found (translated or transliterated by the
+      bridge, or matched here) is spelled otherwise, not absent ("Georges Kazzi": جورج does
+      not match "Georges", قزي matches "Kazzi"; "Francois Laurent": لوران drops the "t");
+    * a word before a head the lexicon translates is that head's attribute, not a name to
+      transliterate ("Education Minister", "Finance Ministry"), so it is not judged;
+    * a word too short to check (three letters or fewer, or a transliteration of two
+      consonants or fewer, "Rais" رس), or whose skeleton an indexed word shares or misses by
+      one letter, counts as found, and so does an Arabic compound name written as one word
+      whose parts are found (:func:`name_parts`: "Abdelhakim" عبد الحكيم, "Benyoucef");
+    * a single capitalised word is never judged (an exonym such as "Cairo" القاهرة has no
+      skeleton in common)."""
     untranslated = set(analysis.untranslated)
     absent = []
     for run in capitalised_runs(analysis.question):
-        for word in run:
-            if word not in untranslated or len(word) < MIN_NAME_LETTERS:
-                continue
-            candidates = transliterate(word)
-            if any(len(c) < MIN_SKELETON for c in candidates) or match_transliteration(word, vocabulary):
-                continue
-            absent.append(word)
+        judged = _judged_words(run, analysis.lexicon_words)
+        missing = [word for word in judged if word in untranslated and not _spelled_in(word, vocabulary)]
+        if judged and len(missing) == len(judged):
+            absent.extend(missing)
     return absent
+
+
+def _judged_words(run: list[str], lexicon_words: frozenset[str]) -> list[str]:
+    """The words of a name ``run`` that are checked against the index: each part of a
+    hyphenated word ("Al-Sharif"), of at least ``MIN_NAME_LETTERS`` letters, that no word
+    the lexicon translates follows in the run (the head of "Education Minister" is
+    "Minister": "Education" is its attribute)."""
+    last_translated = max((i for i, w in enumerate(run) if w.lower() in lexicon_words), default=-1)
+    return [
+        part
+        for word in run[last_translated + 1 :]
+        for part in re.split(r"[-’']", word)
+        if len(part) >= MIN_NAME_LETTERS
+    ]
+
+
+def _spelled_in(word: str, vocabulary: Collection[str]) -> bool:
+    """True when some part of ``word`` (:func:`name_parts`) matches an indexed word by
+    transliteration or is too short to check."""
+    from assistant.bridge import MIN_SKELETON, match_transliteration, transliterate
+
+    return any(
+        any(len(c) < MIN_SKELETON for c in transliterate(part)) or match_transliteration(part, vocabulary)
+        for part in name_parts(word)
+    )
+
+
+_NAME_PREFIX = re.compile(r"^(?:abd[aeiou]?[lr]?|abou|abu|bou|ben|bin|ibn|el|al)(?=[a-z]{3})", re.IGNORECASE)
+_NAME_SUFFIX = re.compile(r"(?<=[a-z]{3})(?:[aeiu]d{1,2}in[e]?)$", re.IGNORECASE)
+
+
+def name_parts(word: str) -> list[str]:
+    """``word`` and, for an Arabic compound name written as one word in Latin letters,
+    its part after a prefix (عبد ال، بن، بو، أبو، ال) or before "-eddine" (الدين): the
+    articles write those parts as separate words.
+
+    >>> name_parts("Abdelhakim"), name_parts("Benyoucef"), name_parts("Noureddine"), name_parts("Kazzi")
+    (['Abdelhakim', 'hakim'], ['Benyoucef', 'youcef'], ['Noureddine', 'Nour'], ['Kazzi'])
+    """
+    parts = [word]
+    prefix = _NAME_PREFIX.match(word)
+    if prefix:
+        parts.append(word[prefix.end() :])
+    suffix = _NAME_SUFFIX.search(word)
+    if suffix:
+        parts.append(word[: suffix.start()])
+    return parts
 
 
 def spelled_otherwise(name: str, vocabulary: Collection[str]) -> bool:
