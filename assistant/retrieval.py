@@ -145,7 +145,6 @@ class QueryAnalysis:
     absent_names: list[int] = field(default_factory=list)
     absent_words: list[str] = field(default_factory=list)
     lexicon_words: frozenset[str] = frozenset()
-    unseen_slots: list[int] = field(default_factory=list)
     reply_language: str = ""
     dense_reads_words: bool = False
     _vector: tuple[str, Any] | None = field(default=None, repr=False, compare=False)
@@ -182,37 +181,27 @@ class QueryAnalysis:
         """Weighted share of the question's slots filled by a text.
 
         Each topic slot (a set of alternative terms) weighs the IDF of its rarest term
-        (rare topics like "Taiwan" count most), each named speaker weighs
-        ``SPEAKER_SLOT_WEIGHT``, and untranslated English words are slots worth
-        ``untranslated_weight`` that can never be filled. With a multilingual model
-        (``dense_reads_words``), the words only the model can read (:attr:`model_words`:
-        the untranslated ones and the bridged phrases no indexed passage contains in any
-        of their Arabic forms, ``unseen_slots``) are not missing evidence: they weigh
-        nothing, and a question of which nothing but such words remain has no lexical
-        evidence either way: its coverage is 1, so the passages the model ranked are
-        quoted, not refused.
+        (rare topics like "Taiwan" count most; a topic absent from the whole index weighs
+        most of all), each named speaker weighs ``SPEAKER_SLOT_WEIGHT``, and untranslated
+        English words are slots worth ``untranslated_weight`` that can never be filled.
+        A question of which nothing but untranslated words remain, searched with a
+        multilingual model (``dense_reads_words``), has no lexical evidence either way:
+        its coverage is 1, so the passages the model ranked are quoted, not refused.
 
         ``model_read``: the text holds the sentence the multilingual model reads as closest
-        to the question; the words only the model reads then count as slots it fills, each
-        weighing like the heaviest slot (the model's evidence for what the lexicon cannot check).
+        to the question; the untranslated words then count as slots it fills, each weighing
+        like the heaviest slot (the model's evidence for the words the lexicon cannot check).
         """
-        unseen = set(self.unseen_slots) if self.dense_reads_words else set()
-        weights = [0.0 if i in unseen else w for i, w in enumerate(self.slot_weights or [1.0] * len(self.slots))]
+        weights = self.slot_weights or [1.0] * len(self.slots)
         speakers = SPEAKER_SLOT_WEIGHT * len(self.speakers)
         read = 0.0
         if model_read and self.dense_reads_words:
-            read = max([*weights, UNTRANSLATED_WEIGHT]) * self.model_words
+            read = max([*weights, UNTRANSLATED_WEIGHT]) * len(self.untranslated)
         total = sum(weights) + speakers + self.untranslated_weight * len(self.untranslated) + read
         if total == 0:
-            return 1.0 if self.model_words and self.dense_reads_words else 0.0
+            return 1.0 if self.untranslated and self.dense_reads_words else 0.0
         filled = sum(w for slot, w in zip(self.slots, weights, strict=True) if slot & text_terms)
         return (filled + SPEAKER_SLOT_WEIGHT * speakers_found + read) / total
-
-    @property
-    def model_words(self) -> int:
-        """How many of the question's words only a multilingual model can read: those the
-        bridge could not translate, and the bridged phrases of ``unseen_slots``."""
-        return len(self.untranslated) + (len(self.unseen_slots) if self.dense_reads_words else 0)
 
     def weigh_slots(self, idf: Callable[[str], float], dense_reads_words: bool = False) -> None:
         """Set ``slot_weights``: each slot weighs the IDF of its rarest term.
@@ -226,18 +215,11 @@ class QueryAnalysis:
         held-out articles).
 
         Also sets ``absent_names``: the name slots (:func:`name_slot_indices`) that no
-        indexed passage contains in any of their forms; and, with a multilingual model,
-        ``unseen_slots``: the other slots of which no indexed passage contains any form.
-        Such a slot is the lexicon's wrong sense or form for these articles ("fair" →
-        عادل for a book fair, "urge" → دعو where they say دعت), not evidence that they do
-        not answer: like an untranslated word, it is left to the model
-        (:meth:`coverage`). A name has one sense, so an absent name still refuses."""
+        indexed passage contains in any of their forms."""
         self.slot_weights = [max(idf(t) for t in slot) for slot in self.slots]
         self.dense_reads_words = dense_reads_words
         unseen = idf("\x00unseen")
-        absent = [i for i, slot in enumerate(self.slots) if all(idf(t) >= unseen for t in slot)]
-        self.absent_names = [i for i in absent if i in self.name_slots]
-        self.unseen_slots = [i for i in absent if i not in self.name_slots] if dense_reads_words else []
+        self.absent_names = [i for i in self.name_slots if all(idf(t) >= unseen for t in self.slots[i])]
         self.untranslated_weight = 0.0 if dense_reads_words else idf("\x00unseen")
 
 
