@@ -142,3 +142,22 @@ def test_an_english_question_naming_an_official_by_title_and_compound_name_is_an
 def test_an_english_question_naming_an_official_no_article_mentions_is_still_refused(schools) -> None:  # type: ignore[no-untyped-def]
     answer = schools.ask("What did Health Minister Gilberto Pichetto say about training teachers?")
     assert answer.abstained and answer.citations == ()
+
+
+@pytest.mark.parametrize(
+    ("word", "parts"),
+    [
+        ("", [""]),
+        ("A", ["A"]),
+        ("Abd", ["Abd"]),  # nothing left after the prefix: not split
+        ("Bensouda", ["Bensouda", "souda"]),  # the whole word is tried first (بنسودة)
+        ("Abderrahmane", ["Abderrahmane", "rahmane"]),
+        ("Noureddine", ["Noureddine", "Nour"]),
+        ("Elgebaly", ["Elgebaly", "gebaly"]),
+        ("Laurent", ["Laurent"]),
+    ],
+)
+def test_an_arabic_compound_name_in_one_latin_word_is_also_checked_by_its_parts(word: str, parts: list[str]) -> None:
+    from assistant.retrieval import name_parts
+
+    assert name_parts(word) == parts
