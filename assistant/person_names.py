@@ -23,7 +23,7 @@ titles are worded too freely for that (README, "Checked on the sealed sets").
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from functools import lru_cache
 
 from assistant.arabic import normalize, strip_clitics, words
@@ -380,19 +380,3 @@ def absent_role(question: str, language: str, texts: Iterable[str]) -> str | Non
     written, stems = role
     present = {_role_stem(w) for text in texts for w in words(text)}
     return None if stems & present else written
-
-
-def spelled_in(word: str, vocabulary: Collection[str]) -> bool:
-    """True when English name word ``word`` opens with a prefix Arabic writes apart
-    ("Abdelhakim" for عبد الحكيم, "Benyoucef" for بن يوسف) and the rest is found in
-    ``vocabulary`` by transliteration, or is too short to check (as the bridge judges it).
-
-    >>> spelled_in("Benyoucef", ["بن", "يوسف"]), spelled_in("Golden", ["الذهبي"])
-    (True, False)
-    """
-    from assistant.bridge import MIN_SKELETON, match_transliteration, transliterate
-
-    rest = _PREFIXED.sub("", word)
-    if rest == word:
-        return False
-    return any(len(c) < MIN_SKELETON for c in transliterate(rest)) or bool(match_transliteration(rest, vocabulary))
