@@ -153,9 +153,17 @@ def unplaced_value(question: str, quotes: list[str]) -> str | None:
 
 # "How much did it cost / what price / what is it worth", "كم كلفة / ما سعر / ما قيمة": money.
 _ASKS_MONEY = re.compile(
-    r"\bhow much (?:\w+\s+){0,8}?(?:cost|costs|pay|paid|pays|charge|charged|spend|spent|earn|earned|money)\b"
+    r"\bhow much (?:\w+\s+){0,8}?(?:cost|costs|pay|paid|pays|charge|charged|spend|spent|earn|earned|money|"
+    r"fee|fees|price|prices|tuition|rent|salary|salaries|wage|wages|fine|fines)\b"
     r"|\b(?:what|which) (?:is the |was the |will be the )?(?:price|cost|fee|value)\b|\bprice per\b|\bworth\b"
     r"|(?:^|\s)(?:كم|ما|ماهي|ما هي)\s+(?:\S+\s+)?(?:كلفه|تكلفه|سعر|ثمن|قيمه|اسعار|رسوم)(?:\s|$)",
+    re.IGNORECASE,
+)
+# A change of a price ("How much did the price of bread rise?") may be answered by a share.
+_CHANGE = re.compile(
+    r"\b(?:rise|rises|rose|risen|increase\w*|fall|falls|fell|fallen|drop\w*|declin\w*|grow|grew|grown|"
+    r"jump\w*|climb\w*|change\w*|cut|cuts|rais\w*|lower\w*)\b|"
+    + word_pattern("ارتفع", "ارتفعت", "ارتفاع", "انخفض", "انخفضت", "انخفاض", "زاد", "زادت", "زياده", "تراجع", "تراجعت"),
     re.IGNORECASE,
 )
 # Currencies (ISO names and their Arabic forms, singular, plural and dual), symbols, "free".
@@ -164,7 +172,7 @@ _CURRENCY = re.compile(
     r"fils|francs?|yuan|yen|rupees?|shekels?|free)\b|"
     + word_pattern(
         "دولار", "دولارات", "يورو", "دينار", "دنانير", "ريال", "ريالات", "درهم", "دراهم", "جنيه", "جنيهات",
-        "ليره", "ليرات", "فلس", "فلسا", "فلوس", "قرش", "قروش", "سنت", "سنتات", "روبل", "يوان", "ين", "روبيه",
+        "ليره", "ليرات", "فلس", "فلسا", "فلوس", "قرش", "قروش", "سنت", "سنتات", "روبل", "يوان", "روبيه",
         "شيكل", "فرنك", "فرنكات", "بيسه", "مليم", "مجان", "مجانا", "مجانيه", "مجاني",
     ),
     re.IGNORECASE,
@@ -179,10 +187,13 @@ def asks_for_money(question: str) -> bool:
     (True, True)
     >>> asks_for_money("How many jobs?"), asks_for_money("What did the minister say about the price of fish?")
     (False, False)
+    >>> asks_for_money("How much did the price of bread rise?")  # a change: a share may answer it
+    False
     """
     from assistant.answer_checks import asks_what_was_said
 
-    return _ASKS_MONEY.search(normalize(question)) is not None and not asks_what_was_said(question)
+    norm = normalize(question)
+    return _ASKS_MONEY.search(norm) is not None and not _CHANGE.search(norm) and not asks_what_was_said(question)
 
 
 def unpriced(question: str, quotes: list[str]) -> bool:

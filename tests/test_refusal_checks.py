@@ -326,6 +326,7 @@ def test_a_price_question_asks_for_money(question: str, asks: bool) -> None:
         ("وستبقى التذكرة مجانية للطلاب.", True),
         ("يربط الخط المنجم بمدينة بشار على مسافة 950 كيلومترا.", False),
         ("سينتج المشروع 300 مليون متر مكعب سنويا.", False),
+        ("وتنوي دراسة الطب في جامعة بين سبع جامعات.", False),  # بين is not a currency (ين, yen)
     ],
 )
 def test_a_price_is_answered_only_by_a_quote_naming_a_currency(quote: str, priced: bool) -> None:
