@@ -21,7 +21,6 @@ The narrower checks of the question's kind that replaced the first are in
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from assistant.arabic import normalize
@@ -81,23 +80,34 @@ def quotes_speech(analysis: QueryAnalysis, chosen: list[Sentence]) -> bool:
     return not asks_what_was_said(analysis.question) or any(reports_words(s) for s in chosen)
 
 
-def said_by_asked(question: str, language: str, chosen: list[Sentence], texts: Iterable[str]) -> bool:
-    """False when a "what did X say" question names X by name, one of the retrieved articles
-    (``texts``) names X, and yet no quote is X's words: none names X (by full name, or by
-    surname as news does after the first mention), and none continues ("وأضاف أن …", "وقالت
-    إن …") a sentence that does. The quotes are then someone else's words on the topic ("What
-    did Marco Ferrari say about Russian gas?" answered with the Italian ministry's
-    statement). True in every other case, including when no article names X as the question
-    writes X (a title worded otherwise: nothing to check)."""
-    from assistant.person_names import asked_name, name_in_text
+def words_of_asked(
+    question: str, language: str, chosen: list[Sentence], candidates: list[Sentence]
+) -> list[Sentence]:
+    """For a "what did X say" question naming X by name, X's own sentences among the
+    ``candidates`` (the retrieved passages' sentences) when the chosen quotes are not X's
+    words: none names X (by full name, by surname, or by a title X is given, "قال الوزير")
+    and none continues ("وأضاف أن …", "وقالت إن …") a sentence that does. The quotes are then
+    someone else's words ("What did the FAO's Isabel Martinez say?" answered with an Iraqi
+    official's), and X's own sentences are what to quote. [] when the quotes are X's, when
+    X is not asked by name, or when X does not speak in the passages."""
+    from assistant.person_names import ROLES_AR, asked_name, name_in_text
 
     name = asked_name(question, language) if chosen and asks_what_was_said(question) else ()
     if not name:
-        return True
+        return []
     english = language == "en"
-    if not any(name_in_text(name, text, english) for text in texts):
-        return True
-    return any(_speaks(name, s, english) for s in chosen)
+    introduced = [s.text for s in candidates if name_in_text(name, s.text, english)]
+    titles = {_title_stem(w) for text in introduced for w in normalize(text).split()} & ROLES_AR
+    if any(_speaks(name, s, english, titles) for s in chosen):
+        return []
+    return [s for s in candidates if (reports_words(s) or continues_speech(s.text)) and _speaks(name, s, english, titles)]
+
+
+def _title_stem(word: str) -> str:
+    """A word without clitics and final ة: الوزيرة → وزير."""
+    from assistant.arabic import strip_clitics
+
+    return strip_clitics(word).rstrip("ه")
 
 
 _CONTINUES = re.compile(
@@ -116,13 +126,16 @@ def continues_speech(text: str) -> bool:
     return _CONTINUES.search(normalize(text)) is not None
 
 
-def _speaks(name: tuple[str, ...], sentence: Sentence, english: bool) -> bool:
-    """True when ``sentence`` names ``name`` (in full, or by its last word) or continues the
-    words of the nearest earlier sentence of its passage that is not itself a continuation,
-    and that sentence names ``name``."""
+def _speaks(name: tuple[str, ...], sentence: Sentence, english: bool, titles: set[str]) -> bool:
+    """True when ``sentence`` names ``name`` (in full, by its last word, or as the subject of
+    a speech verb by one of X's ``titles``: "وقال الوزير") or continues the words of the
+    nearest earlier sentence of its passage that is not itself a continuation, and that
+    sentence names ``name``."""
     from assistant.extractive import passage_sentences
 
     if _names(name, sentence.text, english):
+        return True
+    if any(_title_stem(m.group(2)) in titles for m in _SUBJECT.finditer(normalize(sentence.text))):
         return True
     earlier = [text for span, text in passage_sentences(sentence.chunk) if span.end <= sentence.span.start]
     current = sentence.text

@@ -39,7 +39,7 @@ _PARTICLES_EN = frozenset({
 })  # fmt: skip
 _PARTICLES_AR = frozenset({"بن", "بنت", "ابن", "ابو", "ام", "ال", "عبد"})
 # Words that start an Arabic title rather than a name (after clitics, without ة).
-_ROLES_AR = frozenset(
+ROLES_AR = frozenset(
     strip_clitics(w).rstrip("ه")
     for w in words(
         "وزير رئيس متحدث ناطق مدير سفير خبير باحث أمين ممثل محافظ حاكم نائب مستشار مسؤول قائد زعيم ملك أمير "
@@ -75,6 +75,8 @@ def english_name_words(question: str, translated: set[str] | frozenset[str] | No
     ('Mishari', 'Failakawi')
     >>> english_name_words("What did Morocco's king say about wind farms?")
     ()
+    >>> english_name_words("What did World Health Organization officials say?")
+    ()
     """
     match = _EN_SUBJECT.search(question)
     if match is None:
@@ -89,7 +91,9 @@ def english_name_words(question: str, translated: set[str] | frozenset[str] | No
             runs[-1].append(word)
         elif runs[-1]:
             runs.append([])
-    run = next((r for r in reversed(runs) if r), [])
+    if not runs[-1]:
+        return ()  # the last name is not the subject's head ("the Red Sea festival's chief")
+    run = runs[-1]
     while run and (run[0].lower() in translated if translated is not None else _title_words(run) > 0):
         run = run[1 if translated is not None else _title_words(run) :]
     return tuple(run[-MIN_NAME_WORDS:]) if len(run) >= MIN_NAME_WORDS else ()
@@ -123,6 +127,7 @@ _FOLD = str.maketrans({"ع": None, "ص": "س", "ث": "س", "ز": "س", "ط": "ت
 _PREFIXED = re.compile(r"^(?:Abd(?:el|ul|al|u|e)?|Ben|Bin|Ibn|Abu|Abou)[-‐]?(?=[A-Za-z]{3})", re.IGNORECASE)
 MIN_JUDGED = 3  # a name of one word is judged when one of its spellings has this many consonants
 MIN_PAIRED = 2  # ... a word of a longer name when it has this many
+MIN_SILENT = 5  # a word this long may end in a letter French spelling does not sound (Georges جورج)
 
 
 def as_written(question: str, normalised: tuple[str, ...] | list[str]) -> str:
@@ -216,7 +221,8 @@ def judged_words(name: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     """
     kept = []
     for word in name:
-        forms = tuple(dict.fromkeys(f for f in (word, _PREFIXED.sub("", word)) if english_keys(f)))
+        silent = word[:-1] if len(word) >= MIN_SILENT and word[-1] in "stdxz" else word  # "Georges", "Laurent"
+        forms = tuple(dict.fromkeys(f for f in (word, _PREFIXED.sub("", word), silent) if english_keys(f)))
         if any(len(k) >= MIN_PAIRED for f in forms for k in english_keys(f)):
             kept.append(forms)
     if len(kept) == 1 and not any(len(k) >= MIN_JUDGED for f in kept[0] for k in english_keys(f)):
@@ -314,7 +320,7 @@ def absent_person(
             return None
         return " ".join(name)
     subject = tuple(w for w in arabic_subject_words(question) if w not in _PARTICLES_AR)
-    if len(subject) < MIN_NAME_WORDS or _role_stem(subject[0]) in _ROLES_AR:
+    if len(subject) < MIN_NAME_WORDS or _role_stem(subject[0]) in ROLES_AR:
         return None  # a title is worded too freely to be judged absent (see absent_role)
     present = {w for t in texts for w in words(t)}
     bare = {strip_clitics(w) for w in present}
@@ -334,7 +340,7 @@ def asked_name(question: str, language: str) -> tuple[str, ...]:
     if language == "en":
         return english_name_words(question)
     subject = [w for w in arabic_subject_words(question) if w not in _PARTICLES_AR and len(w) > 1]
-    if len(subject) != MIN_NAME_WORDS or strip_clitics(subject[0]).rstrip("ه") in _ROLES_AR:
+    if len(subject) != MIN_NAME_WORDS or strip_clitics(subject[0]).rstrip("ه") in ROLES_AR:
         return ()  # a title ("وزير الخارجية الصيني", "الوزير الإثيوبي"), or a title and a name
     return tuple(subject)
 
@@ -354,7 +360,7 @@ def asked_role(question: str, language: str) -> tuple[str, frozenset[str]] | Non
     """
     if language != "en":
         subject = [w for w in arabic_subject_words(question) if w not in _PARTICLES_AR]
-        if subject and _role_stem(subject[0]) in _ROLES_AR:
+        if subject and _role_stem(subject[0]) in ROLES_AR:
             return as_written(question, subject), frozenset({_role_stem(subject[0])})
         return None
     match = _EN_SUBJECT.search(question)
@@ -364,7 +370,7 @@ def asked_role(question: str, language: str) -> tuple[str, frozenset[str]] | Non
     for word in _LATIN_TOKEN.findall(who):
         entry = load_lexicon().lookup((word.lower(),))
         stems = frozenset(_role_stem(a) for a in entry.arabic if " " not in a) if entry else frozenset()
-        if stems & _ROLES_AR:
+        if stems & ROLES_AR:
             return who.strip(), stems
     return None
 

@@ -218,6 +218,7 @@ class Assistant:
             dense=dense,
             mentioned=self._article_countries,
             article_text=self._article_text,
+            every_source=lambda: list(self.index.manifest.files),
         )
         return Answer(
             question=question,

@@ -80,7 +80,6 @@ def oman(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
 ASKED = [
     ("ماذا قالت سارة الهاشمي عن ديون الشركات الحكومية؟", True, "سارة الهاشمي"),  # nobody of that name
     ("ماذا قالت هدى الراشدي عن ديون الشركات الحكومية؟", False, ""),
-    ("ماذا قالت هدى الراشدي عن الرسوم الجمركية على الحاويات العابرة؟", True, "هدى الراشدي"),  # the minister said it
     ("ماذا قالت هدى الراشدي عن الشريك الخاص لتشغيل المرافق الجديدة؟", False, ""),  # a continuation: وأضافت أن
     ("ماذا قال وزير الثقافة عن عدد الزوار في مهرجان مسقط للأفلام؟", True, "وزير الثقافة"),  # no minister there
     ("ماذا قال مدير المهرجان عن عدد الزوار في مهرجان مسقط للأفلام؟", False, ""),
@@ -92,8 +91,6 @@ ASKED = [
     ("كم بلغت كلفة أعمال توسعة ميناء الدقم؟", False, ""),
     ("ما اسم الشركة التي نظمت مهرجان مسقط للأفلام في دورته العاشرة؟", True, "شركة"),  # no company there
     ("أي شركة ستشغل محطة الكهرباء الجديدة في صحار؟", False, ""),  # a group, named
-    ("كم عدد الشركات الحكومية التي ارتفعت ديونها في سلطنة عمان العام الماضي؟", True, "العدد"),  # a total only
-    ("كم فيلما عرض مهرجان مسقط للأفلام في دورته العاشرة؟", False, ""),
 ]
 
 
@@ -124,21 +121,18 @@ def test_a_person_an_article_names_is_not_refused_for_their_name_in_english(oman
 @pytest.mark.parametrize(
     ("check", "question"),
     [
-        ("said_by_asked", ASKED[2][0]),
-        ("generic_name", ASKED[6][0]),
-        ("unplaced_value", ASKED[8][0]),
-        ("unpriced", ASKED[10][0]),
-        ("unmentioned_kind", ASKED[12][0]),
-        ("uncounted", ASKED[14][0]),
+        ("generic_name", ASKED[5][0]),
+        ("unplaced_value", ASKED[7][0]),
+        ("unpriced", ASKED[9][0]),
+        ("unmentioned_kind", ASKED[11][0]),
     ],
 )
 def test_without_each_check_its_unanswerable_question_would_be_answered(
     oman, monkeypatch: pytest.MonkeyPatch, check: str, question: str
 ) -> None:  # type: ignore[no-untyped-def]
     """The refusals above are these checks' doing, not the coverage threshold's."""
-    module = answer_checks if check == "said_by_asked" else answer_kinds
-    kept = {"said_by_asked": True, "unpriced": False, "unmentioned_kind": False, "uncounted": False}.get(check)
-    monkeypatch.setattr(module, check, lambda *args: kept)
+    kept = {"unpriced": False, "unmentioned_kind": False}.get(check)
+    monkeypatch.setattr(answer_kinds, check, lambda *args: kept)
     assert not oman.ask(question).abstained
 
 
@@ -146,7 +140,25 @@ def test_without_the_title_check_its_unanswerable_question_would_be_answered(
     oman, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(person_names, "absent_role", lambda *args: None)
-    assert not oman.ask(ASKED[4][0]).abstained
+    assert not oman.ask(ASKED[3][0]).abstained
+
+
+SOMEONE_ELSE = "ماذا قالت هدى الراشدي عن الرسوم الجمركية على الحاويات العابرة؟"  # the minister said that
+
+
+def test_when_the_quotes_are_someone_elses_words_the_asked_persons_own_are_quoted(oman) -> None:  # type: ignore[no-untyped-def]
+    """Customs fees are the minister's words; what the expert said (on debts) is quoted."""
+    answer = oman.ask(SOMEONE_ELSE)
+    assert not answer.abstained
+    assert all("الراشدي" in c.quote for c in answer.citations)
+
+
+def test_without_that_step_the_other_persons_words_would_be_quoted(
+    oman, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(answer_checks, "words_of_asked", lambda *args: [])
+    answer = oman.ask(SOMEONE_ELSE)
+    assert answer.citations and "المعمري" in answer.citations[0].quote
 
 
 @pytest.mark.parametrize(
@@ -176,6 +188,8 @@ def test_an_english_name_word_matches_its_arabic_spellings_and_not_others(englis
         (("Hisham", "Razek"), "قال هشام عبد الرازق إن", True),
         (("Noureddine", "Belkacemi"), "وقال نور الدين بلقاسمي إن", True),  # one word for two
         (("Marco", "Ferrari"), "ماركو فيراري", True),
+        (("Georges", "Kazzi"), "وقال وزير المالية جورج قزي إن", True),  # a French silent s
+        (("Francois", "Laurent"), "قال فرانسوا لوران، إن", True),  # and t
         (("Ferrari", "Marco"), "ماركو فيراري", False),  # in order
         (("Marco", "Rossi"), "في مارس الماضي أعلنت الحكومة الروسية", False),  # each matches a word, apart
         (("Yasmin", "Khalil"), "", False),
@@ -200,6 +214,8 @@ def test_a_name_is_in_a_text_when_its_words_are_there_in_order_side_by_side(
         ("What did Sonatrach's chief executive say?", ()),
         ("What did Morocco's king say about wind farms?", ()),
         ("What did Lavrov say about Eurasia?", ()),
+        ("What did the Red Sea festival's chief executive say?", ()),  # a place, not the subject's head
+        ("What did World Health Organization officials say?", ()),
         ("Why was Tata chosen, according to Karim Bensouda?", ("Karim", "Bensouda")),
         ("How many jobs will the farm create?", ()),
     ],
