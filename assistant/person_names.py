@@ -274,9 +274,10 @@ class TextNames:
         return {(i, i) for i, token in enumerate(self.tokens) if arabic_matches(asked, token)}
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=512)
 def text_names(text: str) -> TextNames:
-    """:class:`TextNames` of ``text``, built once per text (articles are asked about again)."""
+    """:class:`TextNames` of ``text``, built once per text (articles are asked about again;
+    room for every article the absent-person check may read, ``MAX_ARTICLES_SCANNED``)."""
     return TextNames(text)
 
 
