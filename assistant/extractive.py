@@ -575,13 +575,22 @@ def extractive_answer(
     citations = cite(chosen)
     if not citations or names_other_country(analysis, chosen, mentioned):
         return abstain, (), True
-    role = _absent_role(analysis, chosen, article_text)
-    if role is not None:
-        return ABSENT_ROLE.get(language, ABSENT_ROLE["en"]).format(role=role), (), True
-    refusal = unanswered_kind(analysis.question, [s.text for s in chosen], language)
+    refusal = _refusal(analysis, chosen, article_text, language)
     if refusal is not None:
         return refusal, (), True
     return render(language, citations, speakers=[s.speaker for s in chosen]), citations, False
+
+
+def _refusal(
+    analysis: QueryAnalysis, chosen: list[Sentence], article_text: Callable[[str], str] | None, language: str
+) -> str | None:
+    """The refusal, in ``language``, when the chosen quotes do not give what the question
+    asks for: a title nobody in the quoted articles holds (:func:`_absent_role`), or what
+    the question's kind needs (:func:`unanswered_kind`); None when they do."""
+    role = _absent_role(analysis, chosen, article_text)
+    if role is not None:
+        return ABSENT_ROLE.get(language, ABSENT_ROLE["en"]).format(role=role)
+    return unanswered_kind(analysis.question, [s.text for s in chosen], language)
 
 
 def _absent_role(
