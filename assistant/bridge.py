@@ -1,12 +1,14 @@
 """Offline English→Arabic query bridge: a bilingual lexicon plus transliteration of names.
 
 What it does: turns an English (or mixed) question into Arabic surface forms that the
-Arabic lexical index can match, with no model and no network. Two mechanisms:
+Arabic lexical index can match, with no model and no network. Three mechanisms:
 
 * a hand-written bilingual lexicon (``assistant/data/en_ar_lexicon.tsv``, documented in
   ``assistant/data/README.md``) of the people, places, organisations and news vocabulary
   of the corpus, matched longest phrase first, case-insensitively, with a tiny rule-based
   English lemmatiser (``talks`` → ``talk``) used for lookups only;
+* the Arabic names of countries the lexicon lacks, from CLDR's country names
+  (:func:`assistant.countries.english_country`: "Kuwait", "Algerian");
 * rule-based transliteration of capitalised names the lexicon lacks (``Zardari`` →
   skeleton ``زردر``), matched against the consonant skeletons of the corpus vocabulary.
 
@@ -27,6 +29,7 @@ from os import PathLike
 from pathlib import Path
 
 from assistant.arabic import detect_language, normalize, strip_clitics
+from assistant.countries import arabic_forms, english_country, english_names
 
 DEFAULT_LEXICON_PATH = Path(__file__).resolve().parent / "data" / "en_ar_lexicon.tsv"
 CATEGORIES = frozenset({"person", "place", "org", "term"})
@@ -527,6 +530,10 @@ def _bridge_at(
     if token.lower.isdigit():
         _add(result, seen, token.text, "number", [token.lower])
     elif token.lower not in STOPWORDS:
+        country = english_country(token.text)
+        if country is not None:  # any country, by CLDR's names: "Algeria", "Kuwaiti"
+            _add(result, seen, token.text, english_names()[country][0], list(arabic_forms(country)))
+            return i + 1
         found: list[str] = []
         if vocabulary is not None and token.text[0].isupper():
             exact, near = _transliteration_matches(token.text, vocabulary)

@@ -256,13 +256,24 @@ def _passages(
     return found
 
 
-def focus_part(analysis: QueryAnalysis, weights: dict[str, float]) -> list[Part]:
+def focus_part(
+    analysis: QueryAnalysis,
+    weights: dict[str, float],
+    sentences: list[Sentence],
+    passages: dict[str, frozenset[str]],
+) -> list[Part]:
     """The question's focus as a part of its own: its heaviest (rarest) topic slot outside
     its setting clause ("القضية الأفغانية" in "did they discuss the Afghan issue during the
     SCO meeting?"), which the evidence must name even when the sentences naming the two
-    ministers score higher; none for a question of fewer than two topic slots."""
+    ministers score higher; none for a question of fewer than two topic slots. A name that
+    the best sentence's passage already states is the setting, not the focus: in "what did
+    the Palestinian minister say about the students in Gaza", the passage quoting the
+    minister names Palestine in its lead; Gaza is what is asked."""
     topics = {k: w for k, w in weights.items() if k.startswith("t")}
     candidates = {k: w for k, w in topics.items() if k not in setting_slots(analysis)}
+    best = max(sentences, key=lambda s: s.score)
+    stated = {f"t{i}" for i in analysis.name_slots} & passages[best.chunk.chunk_id]
+    candidates = {k: w for k, w in candidates.items() if k not in stated}
     if len(topics) < 2 or not candidates:
         return []
     heaviest = max(candidates.values())
@@ -280,10 +291,12 @@ def part_answers(
     """For each part of the question no chosen sentence answers, the strongest candidate
     that does (scored by its own score plus the share of the part's slots it fills
     itself); a part asking no date needs ``PART_SCORE`` of the best score."""
-    parts = question_parts(analysis) or focus_part(analysis, weights)
-    if not parts or not sentences:
+    if not sentences:
         return []
     passages = _passages(analysis, sentences, names)
+    parts = question_parts(analysis) or focus_part(analysis, weights, sentences, passages)
+    if not parts:
+        return []
     best = max(s.score for s in sentences)
     found: list[Sentence] = []
     used: set[Sentence] = set()  # one quote answers one part: "Thursday" is not also "Tuesday"
@@ -329,6 +342,9 @@ def gathered(
     best = max(sentences, key=lambda s: s.score)
     cited = {s.chunk.source for s in chosen}
     head_slots = {f"t{i}" for i, slot in enumerate(analysis.slots) if slot & head}
+    # A name says whose or where, not what: "22 countries" in an article on a book fair where
+    # Tunisia is guest of honour does not answer "which countries buy Tunisia's olive oil".
+    head_slots |= {f"t{i}" for i in analysis.name_slots}
     found: list[Sentence] = []
     for sentence in sorted(sentences, key=lambda s: (-s.score, s.rank, s.span.start)):
         if sentence.chunk.source in cited or sentence.score < GATHER_SCORE * best.score:
