@@ -45,8 +45,8 @@ PART_SCORE = 0.3  # a part's answer (with no date asked) must score at least thi
 MAX_GATHERED = MAX_SENTENCES + 1  # an answer listing several articles may quote one more sentence
 
 _AR_PART = re.compile(
-    r"\s*[،,]?\s+(?=و(?:في|من|بعد|قبل|اين|متي|اي|ما|ماذا|كيف|لماذا|هل|الي|مع|عن)\s)"
-)
+    r"\s*[،,]?\s+(?=و(?:[بل]?(?:اي|كم)|في|من|بعد|قبل|اين|متي|ما|ماذا|كيف|لماذا|هل|الي|مع|عن)\s)"
+)  # "وبأي نسبة", "ولأي سبب", "وكم" open a part as "وفي", "ومتى" do
 _EN_PART = re.compile(
     r",?\s+and\s+(?=(?:in|at|on|where|when|which|what|who|how|after|before|during|with|about)\b)",
     re.IGNORECASE,
@@ -57,6 +57,17 @@ _AR_DATE_ASKED = re.compile(r"^\s*و?متي(?:\s|$)|(?:^|\s)اي تاريخ(?:\s
 _EN_DATE_ASKED = re.compile(
     r"^\s*(?:and\s+)?when\b|\b(?:which|what) (?:date|year|month)\b", re.IGNORECASE
 )
+_AR_NUMBER_ASKED = re.compile(r"(?:^|\s)[وبل]*كم(?:\s|$)|(?:^|\s)[وبل]*(?:اي|ما) (?:نسبه|عدد)(?:\s|$)")
+_EN_NUMBER_ASKED = re.compile(
+    r"\bhow (?:many|much)\b|\b(?:what|which) (?:percentage|proportion|share|number)\b",
+    re.IGNORECASE,
+)
+
+_NUMBER_RE = re.compile(
+    r"\d|(?:^|\s)[وب]?(?:ال)?(?:(?:اثن|ثلاث|اربع|خمس|ست|سبع|ثماني?|تسع|عشر)(?:[هة]|ين|ان|ون|ي|ا)?"
+    r"|(?:مئ|مائ)(?:[هة]|تين|تان|ات)|الفا?|الاف|مليون|ملايين|مليار|مليارات|نصف|ربع|ثلث|ضعف"
+    r"|(?:يوم|شهر|ساع|سن|اسبوع|عام|مر)(?:ين|ان|تين|تان))(?=$|[\s،,.])"
+)  # ... or a dual of a unit ("يومين": two days)  # digits (a year or a day of the month is a date, not a quantity) or an Arabic number word
 _WEEKDAYS = (
     r"(?:^|[\s،,(])[وب]?(?:السبت|الاحد|الاثنين|الثلاثاء|الاربعاء|الخميس|الجمعه)(?=$|[\s،,.)])"
     r"|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
@@ -67,6 +78,7 @@ _MONTHS = (
     r"|\b(?:january|february|march|april|june|july|august|september|october|november|december)\b"
 )
 _WEEKDAY_RE = re.compile(_WEEKDAYS, re.IGNORECASE)
+_NOT_QUANTITY = re.compile(rf"\b(?:19|20)\d\d\b|\b\d{{1,2}}(?={_MONTHS})", re.IGNORECASE)
 _DATE_RE = re.compile(
     rf"{_WEEKDAYS}|{_MONTHS}|(?:^|\s)[وب]?امس(?=$|[\s،,.])|\b(?:19|20)\d\d\b", re.IGNORECASE
 )
@@ -91,10 +103,13 @@ class Part:
 
 
 def asked_type(segment: str, language: str) -> str | None:
-    """What kind of answer ``segment`` asks for: a day of the week, a date, or None.
+    """What kind of answer ``segment`` asks for: a day of the week, a date, a number
+    ("how many", "كم", "بأي نسبة"), or None.
 
     >>> asked_type("في أي يوم التقيا في بكين", "ar"), asked_type("When did they meet?", "en")
     ('weekday', 'date')
+    >>> asked_type("وبأي نسبة يحق للشركة رفع الكميات", "ar"), asked_type("How much gas?", "en")
+    ('number', 'number')
     """
     text = normalize(segment)
     weekday, date = (
@@ -104,7 +119,10 @@ def asked_type(segment: str, language: str) -> str | None:
     )
     if weekday.search(text):
         return "weekday"
-    return "date" if date.search(text) else None
+    if date.search(text):
+        return "date"
+    number = _AR_NUMBER_ASKED if language == "ar" else _EN_NUMBER_ASKED
+    return "number" if number.search(text) else None
 
 
 def carries(text: str, wants: str | None) -> bool:
@@ -115,6 +133,8 @@ def carries(text: str, wants: str | None) -> bool:
     """
     if wants is None:
         return True
+    if wants == "number":
+        return _NUMBER_RE.search(_NOT_QUANTITY.sub(" ", normalize(text))) is not None
     pattern = _WEEKDAY_RE if wants == "weekday" else _DATE_RE
     return pattern.search(normalize(text)) is not None
 
@@ -299,7 +319,9 @@ def part_answers(
         return []
     best = max(s.score for s in sentences)
     found: list[Sentence] = []
-    used: set[Sentence] = set()  # one quote answers one part: "Thursday" is not also "Tuesday"
+    # One quote answers one part of a kind: "Thursday" is not also "Tuesday"; but "arrived on
+    # Monday for a visit of two days" answers both "when" and "how long".
+    used: set[tuple[Sentence, str | None]] = set()
     quoted = {s.chunk.source for s in chosen}
     for part in parts:
         # A part with a setting of its own (Beijing) may be answered by another article; a
@@ -308,23 +330,23 @@ def part_answers(
         done = [
             s
             for s in chosen + found
-            if s not in used and answers(part, s, passages[s.chunk.chunk_id])
+            if (s, part.wants) not in used and answers(part, s, passages[s.chunk.chunk_id])
         ]
         if done:
-            used.add(done[0])
+            used.add((done[0], part.wants))
             continue
         own = {slot: weights.get(slot, 0.0) for slot in part.slots}
         fits = [
             s
             for s in sentences
-            if s not in used
+            if (s, part.wants) not in used
             and (anywhere or s.chunk.source in quoted)
             and answers(part, s, passages[s.chunk.chunk_id])
             and (part.wants or s.score >= PART_SCORE * best)
         ]
         if fits:
             found.append(max(fits, key=lambda s: (s.score + share(own, s.filled), -s.rank)))
-            used.add(found[-1])
+            used.add((found[-1], part.wants))
     return found
 
 
