@@ -408,8 +408,9 @@ def joint_coverage(
 ) -> float:
     """The best coverage of two top passages of *different articles* read together, for a
     question of several parts (0.0 for a question of one part): only pairs in which each
-    passage fills the own slots of a part the other leaves open count, so two articles that
-    merely repeat each other never add up to an answer.
+    passage answers a part better than the other does count (more of that part's own slots,
+    by weight: a passage on Kuwait's gas imports that names "gas" does not answer the part
+    on Algeria's gas), so two articles that merely repeat each other never add up to an answer.
 
     "On which day did they meet in India, and on which day in Beijing?" is covered by the
     India article's passage and the Beijing article's together, though neither covers half.
@@ -418,16 +419,34 @@ def joint_coverage(
     if len(parts) < 2:
         return 0.0
     top = retrieved[:PASSAGES_CONSIDERED]
-    answered = [{i for i, p in enumerate(parts) if p.slots & topic_slots(analysis, r.chunk.text)} for r in top]
+    weights = dict(zip((f"t{i}" for i in range(len(analysis.slots))), analysis.slot_weights or [1.0] * len(analysis.slots), strict=True))
+    shares = [[_part_share(p, topic_slots(analysis, r.chunk.text), weights) for p in parts] for r in top]
     best = 0.0
     for a, first in enumerate(top):
         for b in range(a + 1, len(top)):
             second = top[b]
-            if first.chunk.source == second.chunk.source or not (answered[a] - answered[b] and answered[b] - answered[a]):
+            if first.chunk.source == second.chunk.source or not _complementary(shares[a], shares[b]):
                 continue
             text = f"{first.chunk.text}\n{second.chunk.text}"
             sources = names.get(first.chunk.source, []) + names.get(second.chunk.source, [])
             model_read = model_chunk in (first.chunk.chunk_id, second.chunk.chunk_id)
             best = max(best, coverage(analysis, text, sources, model_read))
     return best
+
+
+def _part_share(part: Part, filled: frozenset[str], weights: dict[str, float]) -> float:
+    """Weighted share of ``part``'s own slots among ``filled``."""
+    own = {slot: weights.get(slot, 1.0) for slot in part.slots}
+    return share(own, filled)
+
+
+def _complementary(first: list[float], second: list[float]) -> bool:
+    """True when each of two passages answers some part better than the other (their shares
+    of each part's own slots, :func:`_part_share`).
+
+    >>> _complementary([0.8, 0.1], [0.0, 0.7]), _complementary([0.8, 0.5], [0.1, 0.4])
+    (True, False)
+    """
+    pairs = list(zip(first, second, strict=True))
+    return any(a > b for a, b in pairs) and any(b > a for a, b in pairs)
 

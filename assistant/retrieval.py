@@ -100,6 +100,7 @@ QUESTION_WORDS = set(
     )
 ) | set(analyse("منه منها منهم عنه عنها عنهم فيه فيها فيهم عليه عليها إليه إليها له لها لهم به بها هذا هذه ذلك تلك"
     " وفي ومن وعن وعلى ومع وإلى"  # a preposition after "و" (the stemmer leaves "وفي" whole)
+    " وبأي بأي لأي ولأي وكم بكم فكم وأين وهل"  # a question word after "و" or a preposition
 )) | {analyse_word(v) for v in SPEECH_VERBS_AR} | set(analyse("تقول قول يقولون قالوا"))
 ENGLISH_QUESTION_WORDS = {
     "what", "did", "does", "do", "say", "said", "says", "about", "the", "of", "in", "on", "who", "when",
