@@ -212,7 +212,10 @@ def english_country(word: str) -> str | None:
 
     >>> english_country("Algeria"), english_country("Kuwaiti"), english_country("Italian"), english_country("Which")
     ('DZ', 'KW', 'IT', None)
+    >>> english_country("Sudan's")
+    'SD'
     """
+    word = re.sub(r"['’]s?$", "", word)  # "Kuwait's", "Jordanians'"
     if not word[:1].isupper() or len(word) < 4:
         return None
     names = _english_one_word()
@@ -242,4 +245,26 @@ def arabic_forms(code: str) -> tuple[str, ...]:
         base = name[:-2] if name.endswith(("ية", "يا")) else name[:-1] if name.endswith("ا") else name
         forms += [name] if " " in name.strip() else [name, base + "ي", base + "ية"]
     return tuple(dict.fromkeys(forms))
+
+
+@lru_cache(maxsize=1)
+def _form_stems() -> dict[str, str]:
+    """Analysed term → code, for the terms of every country's :func:`arabic_forms` that no
+    other country shares."""
+    found: dict[str, set[str]] = {}
+    for code in arabic_names():
+        for form in arabic_forms(code):
+            for term in analyse(form):
+                found.setdefault(term, set()).add(code)
+    return {term: next(iter(codes)) for term, codes in found.items() if len(codes) == 1}
+
+
+def country_of_terms(terms: frozenset[str] | set[str]) -> str | None:
+    """The code of the country one of the analysed ``terms`` names ("جزاير" → DZ), if any.
+
+    >>> country_of_terms({"ارد"}), country_of_terms({"اجتماع"})
+    ('JO', None)
+    """
+    stems = _form_stems()
+    return next((stems[t] for t in sorted(terms) if t in stems), None)
 

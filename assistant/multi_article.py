@@ -95,11 +95,14 @@ _EN_ALL_ARTICLES = re.compile(
 
 @dataclass(frozen=True)
 class Part:
-    """One part of a question: the topic slots (``t0``, ``t1`` …) only it has, and the kind
-    of answer it asks for (``"weekday"``, ``"date"`` or ``None``)."""
+    """One part of a question: the topic slots (``t0``, ``t1`` …) only it has, the kind of
+    answer it asks for (``"weekday"``, ``"date"``, ``"number"`` or ``None``), and whether
+    its slots are a setting its article states once (``setting``: a country, which the
+    answering sentence need not repeat)."""
 
     slots: frozenset[str]
     wants: str | None = None
+    setting: bool = False
 
 
 def asked_type(segment: str, language: str) -> str | None:
@@ -218,6 +221,45 @@ def _parallel_tail(segment: str, following: str) -> str:
     return segment
 
 
+def country_groups(analysis: QueryAnalysis) -> dict[str, frozenset[str]]:
+    """Country code → the question's topic slots that name it ("Algeria's", "Palestinian",
+    "والعراق"), by CLDR's names (:mod:`assistant.countries`)."""
+    from assistant.countries import country_of_terms, english_country
+
+    groups: dict[str, set[str]] = {}
+    if analysis.language == "en":
+        for i, phrase in analysis.name_slots.items():
+            code = english_country(phrase)
+            if code is not None:
+                groups.setdefault(code, set()).add(f"t{i}")
+    else:
+        for i, slot in enumerate(analysis.slots):
+            code = country_of_terms(slot)
+            if code is not None:
+                groups.setdefault(code, set()).add(f"t{i}")
+    return {code: frozenset(slots) for code, slots in groups.items()}
+
+
+def country_parts(analysis: QueryAnalysis, passages: list[tuple[str, frozenset[str]]]) -> list[Part]:
+    """For a question about two or more countries that the top ``passages`` (source, slots
+    filled) treat apart, one part per country: "the pass rates in the Palestinian Tawjihi
+    and the Algerian baccalaureate", "the experts quoted on Sudan's locusts and Iraq's
+    water" are answered in one article each, though no "and in" joins two clauses. Countries
+    that the same passages name together ("China and Russia") make no parts: one article
+    answers for both. Each part asks what the whole question asks (a number, a date …)."""
+    groups = list(country_groups(analysis).values())
+    if len(groups) < 2:
+        return []
+    apart = [
+        {source for source, filled in passages if slots & filled and not any(o & filled for o in groups if o is not slots)}
+        for slots in groups
+    ]
+    if sum(bool(sources) for sources in apart) < 2 or len(set().union(*apart)) < 2:
+        return []
+    wants = asked_type(analysis.question, analysis.language)
+    return [Part(slots, wants, setting=True) for slots in groups]
+
+
 def answers(part: Part, sentence: Sentence, passage: frozenset[str]) -> bool:
     """True when ``sentence`` answers ``part``: it carries the answer type asked for and fills
     one of the part's own slots; a sentence that carries the date asked for may leave the
@@ -226,7 +268,7 @@ def answers(part: Part, sentence: Sentence, passage: frozenset[str]) -> bool:
         return False
     if not part.slots or part.slots & sentence.filled:
         return True
-    return part.wants is not None and bool(part.slots & passage)
+    return (part.wants is not None or part.setting) and bool(part.slots & passage)
 
 
 def list_head(analysis: QueryAnalysis) -> frozenset[str] | None:
@@ -314,7 +356,12 @@ def part_answers(
     if not sentences:
         return []
     passages = _passages(analysis, sentences, names)
-    parts = question_parts(analysis) or focus_part(analysis, weights, sentences, passages)
+    sources = [(s.chunk.source, passages[s.chunk.chunk_id]) for s in sentences]
+    parts = (
+        question_parts(analysis)
+        or country_parts(analysis, sources)
+        or focus_part(analysis, weights, sentences, passages)
+    )
     if not parts:
         return []
     best = max(s.score for s in sentences)
@@ -415,10 +462,11 @@ def joint_coverage(
     "On which day did they meet in India, and on which day in Beijing?" is covered by the
     India article's passage and the Beijing article's together, though neither covers half.
     """
-    parts = [p for p in question_parts(analysis) if p.slots]
+    top = retrieved[:PASSAGES_CONSIDERED]
+    passages = [(r.chunk.source, topic_slots(analysis, r.chunk.text)) for r in top]
+    parts = [p for p in question_parts(analysis) or country_parts(analysis, passages) if p.slots]
     if len(parts) < 2:
         return 0.0
-    top = retrieved[:PASSAGES_CONSIDERED]
     weights = dict(zip((f"t{i}" for i in range(len(analysis.slots))), analysis.slot_weights or [1.0] * len(analysis.slots), strict=True))
     shares = [[_part_share(p, topic_slots(analysis, r.chunk.text), weights) for p in parts] for r in top]
     best = 0.0
