@@ -248,7 +248,7 @@ def arabic_forms(code: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
-def _form_stems() -> dict[str, str]:
+def form_stems() -> dict[str, str]:
     """Analysed term → code, for the terms of every country's :func:`arabic_forms` that no
     other country shares."""
     found: dict[str, set[str]] = {}
@@ -265,6 +265,6 @@ def country_of_terms(terms: frozenset[str] | set[str]) -> str | None:
     >>> country_of_terms({"ارد"}), country_of_terms({"اجتماع"})
     ('JO', None)
     """
-    stems = _form_stems()
+    stems = form_stems()
     return next((stems[t] for t in sorted(terms) if t in stems), None)
 

@@ -130,7 +130,20 @@ def text_terms(analysis: QueryAnalysis, text: str) -> set[str]:
     stemmer kept a "ب" on one side ("بأفغانستان" fills the slot "أفغانستان")."""
     terms = set(analyse(text))
     bare = {unclitic(t) for t in terms}
-    return terms | {t for slot in analysis.slots for t in slot if unclitic(t) in bare}
+    return terms | {t for slot in analysis.slots for t in slot if unclitic(t) in bare} | same_country(analysis, terms)
+
+
+def same_country(analysis: QueryAnalysis, terms: set[str]) -> set[str]:
+    """The question's slot terms that name a country which ``terms`` name in another form:
+    the stemmer keeps "الأردن" (ارد) and "الأردنية" (اردن) apart, but both are Jordan."""
+    from assistant.countries import form_stems
+
+    stems = form_stems()
+    asked = {t: stems[t] for slot in analysis.slots for t in slot if t in stems}
+    if not asked:
+        return set()
+    present = {stems[t] for t in terms if t in stems}
+    return {t for t, code in asked.items() if code in present}
 
 
 def coverage(analysis: QueryAnalysis, text: str, names: list[str], model_read: bool = False) -> float:
