@@ -253,15 +253,17 @@ def _english_slots(
     return slots
 
 
-def phrase_terms(names: set[str]) -> Callable[[str], frozenset[str]]:
+def phrase_terms(names: set[str], vocabulary: Collection[str] | None = None) -> Callable[[str], frozenset[str]]:
     """A function giving a bridged phrase's topic terms (the analysed Arabic of the phrase
     bridged alone, minus non-topic terms and ``names``), each phrase bridged once per question:
-    the slots and the name slots both ask for them."""
+    the slots and the name slots both ask for them. ``vocabulary``: the one the question was
+    bridged with, so that a name it transliterated ("Tawjihi" → التوجيهي) is a slot too."""
     from assistant.bridge import bridge_query
 
     @cache
     def terms_of(phrase: str) -> frozenset[str]:
-        return frozenset(t for t in analyse(bridge_query(phrase, language="en").text) if _is_topic(t, names))
+        bridged = bridge_query(phrase, vocabulary, language="en").text
+        return frozenset(t for t in analyse(bridged) if _is_topic(t, names))
 
     return terms_of
 
@@ -315,11 +317,12 @@ def analyse_query(
         from assistant.bridge import bridge_query
 
         result = bridge_query(question, language=language)
+        words_: Collection[str] | None = None
         if vocabulary and any(w[:1].isupper() for w in result.unmatched):
             words_ = vocabulary() if callable(vocabulary) else vocabulary
             result = bridge_query(question, words_, language=language)
         arabic_text = " ".join([translation, result.text]).strip()
-        terms_of = phrase_terms(names)
+        terms_of = phrase_terms(names, words_)
         slots = _english_slots(result, speakers, terms_of)
         name_slots = name_slot_indices(result, slots, names, terms_of)
         untranslated = [w for w in result.unmatched if w.lower() not in ENGLISH_QUESTION_WORDS]
