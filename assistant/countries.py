@@ -195,13 +195,15 @@ def _stem_match(term: str, stem: str) -> bool:
 # English adjective and people endings a country name takes ("Algerian", "Kuwaiti",
 # "Sudanese", "Jordanians"), tried shortest first ("Nigerian" is Nigeria, not Niger).
 _DEMONYM_ENDINGS = ("", "s", "n", "i", "is", "an", "ns", "ese", "ian", "ans", "ians")
-_DEMONYM_CUT = 2  # "Ital" names Italy, "Leban" Lebanon: at most this many letters of the name left off
+# "Ital" names Italy, "Leban" Lebanon: at most this many letters of the name left off.
+_DEMONYM_CUT = 2
 
 
 @lru_cache(maxsize=1)
 def _english_one_word() -> dict[str, str]:
     """Every one-word English country name (as written) → its code."""
-    return {name: code for code, names in english_names().items() for name in names if name.isalpha()}
+    names = english_names().items()
+    return {name: code for code, forms in names for name in forms if name.isalpha()}
 
 
 @lru_cache(maxsize=4096)
@@ -224,7 +226,11 @@ def english_country(word: str) -> str | None:
         if stem in names:
             return names[stem]
     for stem in (s for s in stems if len(s) >= 4):
-        found = {code for name, code in names.items() if name.startswith(stem) and len(name) - len(stem) <= _DEMONYM_CUT}
+        found = {
+            code
+            for name, code in names.items()
+            if name.startswith(stem) and len(name) - len(stem) <= _DEMONYM_CUT
+        }
         if len(found) == 1:
             return found.pop()
     return None
@@ -242,7 +248,7 @@ def arabic_forms(code: str) -> tuple[str, ...]:
     single = [name for name in names if " " not in name.strip()] or list(names)
     forms: list[str] = []
     for name in single:
-        base = name[:-2] if name.endswith(("ية", "يا")) else name[:-1] if name.endswith("ا") else name
+        base = name[:-2] if name.endswith(("ية", "يا")) else name.removesuffix("ا")
         forms += [name] if " " in name.strip() else [name, base + "ي", base + "ية"]
     return tuple(dict.fromkeys(forms))
 

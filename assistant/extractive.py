@@ -130,7 +130,8 @@ def text_terms(analysis: QueryAnalysis, text: str) -> set[str]:
     stemmer kept a "ب" on one side ("بأفغانستان" fills the slot "أفغانستان")."""
     terms = set(analyse(text))
     bare = {unclitic(t) for t in terms}
-    return terms | {t for slot in analysis.slots for t in slot if unclitic(t) in bare} | same_country(analysis, terms)
+    found = {t for slot in analysis.slots for t in slot if unclitic(t) in bare}
+    return terms | found | same_country(analysis, terms)
 
 
 def same_country(analysis: QueryAnalysis, terms: set[str]) -> set[str]:

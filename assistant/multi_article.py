@@ -35,6 +35,7 @@ from assistant.extractive import (
     filled_slots,
     setting_slots,
     share,
+    slot_weights,
     topic_slots,
 )
 from assistant.models import Retrieved
@@ -57,7 +58,9 @@ _AR_DATE_ASKED = re.compile(r"^\s*و?متي(?:\s|$)|(?:^|\s)اي تاريخ(?:\s
 _EN_DATE_ASKED = re.compile(
     r"^\s*(?:and\s+)?when\b|\b(?:which|what) (?:date|year|month)\b", re.IGNORECASE
 )
-_AR_NUMBER_ASKED = re.compile(r"(?:^|\s)[وبل]*كم(?:\s|$)|(?:^|\s)[وبل]*(?:اي|ما) (?:نسبه|عدد)(?:\s|$)")
+_AR_NUMBER_ASKED = re.compile(
+    r"(?:^|\s)[وبل]*كم(?:\s|$)|(?:^|\s)[وبل]*(?:اي|ما) (?:نسبه|عدد)(?:\s|$)"
+)
 _EN_NUMBER_ASKED = re.compile(
     r"\bhow (?:many|much)\b|\b(?:what|which) (?:percentage|proportion|share|number)\b",
     re.IGNORECASE,
@@ -240,7 +243,9 @@ def country_groups(analysis: QueryAnalysis) -> dict[str, frozenset[str]]:
     return {code: frozenset(slots) for code, slots in groups.items()}
 
 
-def country_parts(analysis: QueryAnalysis, passages: list[tuple[str, frozenset[str]]]) -> list[Part]:
+def country_parts(
+    analysis: QueryAnalysis, passages: list[tuple[str, frozenset[str]]]
+) -> list[Part]:
     """For a question about two or more countries that the top ``passages`` (source, slots
     filled) treat apart, one part per country: "the pass rates in the Palestinian Tawjihi
     and the Algerian baccalaureate", "the experts quoted on Sudan's locusts and Iraq's
@@ -251,13 +256,18 @@ def country_parts(analysis: QueryAnalysis, passages: list[tuple[str, frozenset[s
     if len(groups) < 2:
         return []
     apart = [
-        {source for source, filled in passages if slots & filled and not any(o & filled for o in groups if o is not slots)}
+        {source for source, filled in passages if slots & filled and not _names_other(filled, slots, groups)}
         for slots in groups
     ]
     if sum(bool(sources) for sources in apart) < 2 or len(set().union(*apart)) < 2:
         return []
     wants = asked_type(analysis.question, analysis.language)
     return [Part(slots, wants, setting=True) for slots in groups]
+
+
+def _names_other(filled: frozenset[str], slots: frozenset[str], groups: list[frozenset[str]]) -> bool:
+    """True when ``filled`` names a country of ``groups`` other than the one of ``slots``."""
+    return any(other & filled for other in groups if other is not slots)
 
 
 def answers(part: Part, sentence: Sentence, passage: frozenset[str]) -> bool:
@@ -467,8 +477,8 @@ def joint_coverage(
     parts = [p for p in question_parts(analysis) or country_parts(analysis, passages) if p.slots]
     if len(parts) < 2:
         return 0.0
-    weights = dict(zip((f"t{i}" for i in range(len(analysis.slots))), analysis.slot_weights or [1.0] * len(analysis.slots), strict=True))
-    shares = [[_part_share(p, topic_slots(analysis, r.chunk.text), weights) for p in parts] for r in top]
+    weights = slot_weights(analysis)
+    shares = [[_part_share(p, filled, weights) for p in parts] for _, filled in passages]
     best = 0.0
     for a, first in enumerate(top):
         for b in range(a + 1, len(top)):

@@ -253,7 +253,9 @@ def _english_slots(
     return slots
 
 
-def phrase_terms(names: set[str], vocabulary: Collection[str] | None = None) -> Callable[[str], frozenset[str]]:
+def phrase_terms(
+    names: set[str], vocabulary: Collection[str] | None = None
+) -> Callable[[str], frozenset[str]]:
     """A function giving a bridged phrase's topic terms (the analysed Arabic of the phrase
     bridged alone, minus non-topic terms and ``names``), each phrase bridged once per question:
     the slots and the name slots both ask for them. ``vocabulary``: the one the question was
