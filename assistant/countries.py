@@ -248,7 +248,7 @@ def arabic_forms(code: str) -> tuple[str, ...]:
     single = [name for name in names if " " not in name.strip()] or list(names)
     forms: list[str] = []
     for name in single:
-        base = name[:-2] if name.endswith(("ية", "يا")) else name.removesuffix("ا")
+        base = name[:-2] if name.endswith(("ية", "يا")) else name.removesuffix("ا").removesuffix("ي")
         forms += [name] if " " in name.strip() else [name, base + "ي", base + "ية"]
     return tuple(dict.fromkeys(forms))
 

@@ -265,6 +265,14 @@ def country_parts(
     return [Part(slots, wants, setting=True) for slots in groups]
 
 
+def all_parts(analysis: QueryAnalysis, passages: list[tuple[str, frozenset[str]]]) -> list[Part]:
+    """The question's parts: its clauses (:func:`question_parts`), or, when it has fewer than
+    two, its countries that the ``passages`` treat apart (:func:`country_parts`, each asking
+    what the one clause asks: "ما نسبة نمو الصادرات في تشيلي وبوليفيا")."""
+    parts = question_parts(analysis)
+    return parts if len(parts) > 1 else country_parts(analysis, passages) or parts
+
+
 def _names_other(filled: frozenset[str], slots: frozenset[str], groups: list[frozenset[str]]) -> bool:
     """True when ``filled`` names a country of ``groups`` other than the one of ``slots``."""
     return any(other & filled for other in groups if other is not slots)
@@ -367,11 +375,7 @@ def part_answers(
         return []
     passages = _passages(analysis, sentences, names)
     sources = [(s.chunk.source, passages[s.chunk.chunk_id]) for s in sentences]
-    parts = (
-        question_parts(analysis)
-        or country_parts(analysis, sources)
-        or focus_part(analysis, weights, sentences, passages)
-    )
+    parts = all_parts(analysis, sources) or focus_part(analysis, weights, sentences, passages)
     if not parts:
         return []
     best = max(s.score for s in sentences)
@@ -474,7 +478,7 @@ def joint_coverage(
     """
     top = retrieved[:PASSAGES_CONSIDERED]
     passages = [(r.chunk.source, topic_slots(analysis, r.chunk.text)) for r in top]
-    parts = [p for p in question_parts(analysis) or country_parts(analysis, passages) if p.slots]
+    parts = [p for p in all_parts(analysis, passages) if p.slots]
     if len(parts) < 2:
         return 0.0
     weights = slot_weights(analysis)
