@@ -33,6 +33,7 @@ from assistant.extractive import (
     Sentence,
     coverage,
     filled_slots,
+    local_weights,
     setting_slots,
     share,
     slot_weights,
@@ -349,6 +350,7 @@ def focus_part(
     the best sentence's passage already states is the setting, not the focus: in "what did
     the Palestinian minister say about the students in Gaza", the passage quoting the
     minister names Palestine in its lead; Gaza is what is asked."""
+    weights = local_weights(weights, [s.filled for s in sentences])
     topics = {k: w for k, w in weights.items() if k.startswith("t")}
     candidates = {k: w for k, w in topics.items() if k not in setting_slots(analysis)}
     best = max(sentences, key=lambda s: s.score)
