@@ -255,11 +255,12 @@ def arabic_forms(code: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1)
 def form_stems() -> dict[str, str]:
-    """Analysed term → code, for the terms of every country's :func:`arabic_forms` that no
-    other country shares."""
+    """Analysed term → code, for the one-word :func:`arabic_forms` of every country, when no
+    other country shares the term (a name of several words gives none: "منطقة" and "المحيط"
+    in "منطقة هونغ كونغ …" and "… في المحيط الهندي" are everyday words)."""
     found: dict[str, set[str]] = {}
     for code in arabic_names():
-        for form in arabic_forms(code):
+        for form in (f for f in arabic_forms(code) if " " not in f.strip()):
             for term in analyse(form):
                 found.setdefault(term, set()).add(code)
     return {term: next(iter(codes)) for term, codes in found.items() if len(codes) == 1}

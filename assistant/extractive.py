@@ -51,6 +51,7 @@ CONTEXT_WEIGHT = 0.5  # a slot filled around the sentence (its passage) counts h
 STATEMENT_WEIGHT = 0.5  # the asked speaker saying it, times the topic share the sentence fills
 RANK_WEIGHT = 0.15  # tie-breaker: the passage's retrieval rank
 EQUALLY_STRONG = 0.9  # a further quote at least this close to the best is kept
+MIN_ALONE = 0.3  # ... or as full by itself, when it confirms at least this share of the question
 COMPLEMENT_SCORE = 0.6  # a further quote answering an open part must be at least this strong
 MIN_GAIN = 0.15  # ... and fill at least this share of the question's slots that are still open
 ELABORATION_SCORE = 0.5  # the sentence after the best one, on its topic, is kept from this score
@@ -387,6 +388,7 @@ def pick(
         elsewhere = sentence.chunk.source not in {s.chunk.source for s in chosen}
         as_strong = sentence.score >= EQUALLY_STRONG * best.score or (
             _said_by(sentence, asked, elsewhere)
+            and sentence.alone >= MIN_ALONE
             and own >= EQUALLY_STRONG * share(weights, best.filled)
             and sentence.score >= COMPLEMENT_SCORE * best.score
         )

@@ -136,6 +136,8 @@ def test_the_noun_and_the_adjective_of_a_country_name_the_same_country() -> None
 
     assert country_of_terms(set(analyse("الأردن"))) == country_of_terms(set(analyse("الأردنية"))) == "JO"
     assert country_of_terms(set(analyse("الاجتماع"))) is None
+    # words of a name of several words are everyday words, not the country
+    assert country_of_terms(set(analyse("منطقة"))) is country_of_terms(set(analyse("المحيط"))) is None
 
 
 def test_an_english_question_reaches_a_country_the_lexicon_lacks() -> None:
@@ -189,3 +191,17 @@ def test_and_with_a_preposition_and_a_question_word_opens_a_second_part() -> Non
     assert len(parts) == 2
     assert all(p.wants == "number" for p in parts)
     assert parts[0].slots and parts[1].slots and not parts[0].slots & parts[1].slots
+
+
+def test_a_sentence_naming_only_the_question_s_name_is_not_kept_as_answering_as_much() -> None:
+    from assistant.extractive import Sentence, pick
+    from assistant.models import Chunk, Span
+
+    text = "كشفت البعثة في سقارة مقبرة. وتضم المقبرة نقوشا. وتعد سقارة موقعا أثريا."
+    chunk = Chunk(chunk_id="c", source="a.txt", text=text, start=0, end=len(text))
+    first, last = text.index("كشفت"), text.index("وتعد")
+    best = Sentence(chunk, Span(first, text.index("وتضم") - 1), "", 1.0, 0, frozenset({"t0"}), alone=0.25)
+    same_name = Sentence(chunk, Span(last, len(text)), "", 0.7, 0, frozenset({"t0"}), alone=0.25)
+    assert pick([best, same_name], {"t0": 1.0}) == [best]
+    stronger = Sentence(chunk, Span(last, len(text)), "", 0.7, 0, frozenset({"t0"}), alone=0.5)
+    assert pick([best, stronger], {"t0": 1.0}) == [best, stronger]
