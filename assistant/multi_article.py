@@ -93,8 +93,10 @@ _AR_ALL_ARTICLES = re.compile(
     r"(?:^|\s)(?:هذه|كل|جميع) ?(?:ال)?مقالات(?:\s|$|[؟?])|(?:^|\s)كلا(?:\s|$)"
 )
 _EN_ALL_ARTICLES = re.compile(
-    r"\b(?:in|across|of) (?:these|the|all|both) articles\b|\beach\b|\bboth\b", re.IGNORECASE
-)
+    r"\b(?:in|across|of) (?:these|the|all|both) articles\b|\bboth\b"
+    r"|\beach\b(?!\s+(?:year|month|week|day|hour|time|season|quarter)s?\b)",
+    re.IGNORECASE,
+)  # "each" asks about several things, but "each year" is a rate
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ class Part:
     slots: frozenset[str]
     wants: str | None = None
     setting: bool = False
+    countries: frozenset[str] = frozenset()  # its slots naming a country: its article's
 
 
 def asked_type(segment: str, language: str) -> str | None:
@@ -178,9 +181,11 @@ def question_parts(analysis: QueryAnalysis) -> list[Part]:
         for s, after in zip(segments, [*segments[1:], ""], strict=True)
     ]
     parts = []
+    countries = frozenset().union(*country_groups(analysis).values())
     for i, segment in enumerate(segments):
         others = frozenset().union(*(o for j, o in enumerate(own) if j != i))
-        part = Part(own[i] - others, asked_type(segment, analysis.language))
+        slots = own[i] - others
+        part = Part(slots, asked_type(segment, analysis.language), countries=slots & countries)
         if part.slots or part.wants:
             parts.append(part)
     if len(parts) == 1 and parts[0].wants is None:
@@ -282,9 +287,12 @@ def _names_other(filled: frozenset[str], slots: frozenset[str], groups: list[fro
 def answers(part: Part, sentence: Sentence, passage: frozenset[str]) -> bool:
     """True when ``sentence`` answers ``part``: it carries the answer type asked for and fills
     one of the part's own slots; a sentence that carries the date asked for may leave the
-    setting to its passage (news states it once: "met in Beijing … said on Tuesday")."""
+    setting to its passage (news states it once: "met in Beijing … said on Tuesday"). A part
+    naming a country is answered only where that country is named (sentence or passage)."""
     if not carries(sentence.text, part.wants):
         return False
+    if part.countries and not part.countries & (sentence.filled | passage):
+        return False  # "how much will Jordan's project produce" is not answered about Iraq
     if not part.slots or part.slots & sentence.filled:
         return True
     return (part.wants is not None or part.setting) and bool(part.slots & passage)

@@ -205,3 +205,31 @@ def test_a_sentence_naming_only_the_question_s_name_is_not_kept_as_answering_as_
     assert pick([best, same_name], {"t0": 1.0}) == [best]
     stronger = Sentence(chunk, Span(last, len(text)), "", 0.7, 0, frozenset({"t0"}), alone=0.5)
     assert pick([best, stronger], {"t0": 1.0}) == [best, stronger]
+
+
+@pytest.mark.parametrize(
+    ("question", "listing"),
+    [
+        ("How much will the new cap cost the bank each month?", False),
+        ("How much water will the plant produce each year?", False),
+        ("What did each minister say about the treaty?", True),
+        ("Which organisations backed the treaty in these articles?", True),
+    ],
+)
+def test_each_with_a_time_unit_is_a_rate_not_a_listing(question: str, listing: bool) -> None:
+    from assistant.multi_article import list_head
+
+    assert (list_head(analyse_query(question)) is not None) is listing
+
+
+def test_a_part_naming_a_country_is_answered_only_where_that_country_is_named() -> None:
+    from assistant.extractive import Sentence
+    from assistant.models import Chunk, Span
+    from assistant.multi_article import Part, answers
+
+    text = "ويتوقع العجز المائي في البلاد 10 مليارات متر مكعب سنويا."
+    chunk = Chunk(chunk_id="c", source="iraq.txt", text=text, start=0, end=len(text))
+    sentence = Sentence(chunk, Span(0, len(text)), text, 1.0, 0, frozenset({"t1", "t2"}))
+    jordan_part = Part(frozenset({"t0", "t1"}), "number", countries=frozenset({"t0"}))
+    assert not answers(jordan_part, sentence, frozenset({"t1", "t2", "t3"}))
+    assert answers(jordan_part, sentence, frozenset({"t0", "t1"}))
