@@ -29,7 +29,7 @@ from os import PathLike
 from pathlib import Path
 
 from assistant.arabic import detect_language, normalize, strip_clitics
-from assistant.countries import arabic_forms, english_country, english_names
+from assistant.countries import arabic_forms, english_country
 
 DEFAULT_LEXICON_PATH = Path(__file__).resolve().parent / "data" / "en_ar_lexicon.tsv"
 CATEGORIES = frozenset({"person", "place", "org", "term"})
@@ -53,6 +53,7 @@ identify find outline name two kind sort type besides apart despite while since
 shortly gives gave given giving
 """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+COUNTRY = "country"  # label of a country the lexicon lacks, named by CLDR: a name, like a transliteration
 # Keys that are also ordinary lowercase words: they match only when written as below
 # (or in capitals), so "tell us" and "what may happen" add no United States or مايو.
 _CASED_KEYS = {"us": "US", "may": "May", "march": "March"}
@@ -117,7 +118,7 @@ class BridgeResult:
 
     ``arabic_terms`` are Arabic surface forms in question order, deduplicated after
     normalisation; ``matched`` pairs each English phrase of the question with the lexicon
-    headword (or ``"transliteration"``, ``"number"``, ``"arabic"``) that produced terms;
+    headword (or ``"transliteration"``, ``"country"``, ``"number"``, ``"arabic"``) that produced terms;
     ``unmatched`` lists content words nothing could bridge.
     """
 
@@ -532,7 +533,7 @@ def _bridge_at(
     elif token.lower not in STOPWORDS:
         country = english_country(token.text)
         if country is not None:  # any country, by CLDR's names: "Algeria", "Kuwaiti"
-            _add(result, seen, token.text, english_names()[country][0], list(arabic_forms(country)))
+            _add(result, seen, token.text, COUNTRY, list(arabic_forms(country)))
             return i + 1
         found: list[str] = []
         if vocabulary is not None and token.text[0].isupper():

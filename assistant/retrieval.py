@@ -109,6 +109,7 @@ ENGLISH_QUESTION_WORDS = {
     "report", "reports", "article", "articles",
 }  # fmt: skip
 PASSED_THROUGH = ("arabic", "number")  # bridge labels of tokens kept as they are
+NAME_LABELS = ("transliteration", "country")  # bridge labels of names found outside the lexicon
 # Capitalised in English but not names: an article may give a date in figures only.
 CALENDAR_WORDS = frozenset({
     "january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -287,7 +288,7 @@ def name_slot_indices(
     terms_of = terms_of or phrase_terms(names)
     found: dict[int, str] = {}
     for phrase, label in result.matched:
-        if label in PASSED_THROUGH or not (label == "transliteration" or label[:1].isupper()):
+        if label in PASSED_THROUGH or not (label in NAME_LABELS or label[:1].isupper()):
             continue
         if set(phrase.lower().split()) & CALENDAR_WORDS:
             continue
@@ -331,7 +332,7 @@ def analyse_query(
         untranslated = [w for w in result.unmatched if w.lower() not in ENGLISH_QUESTION_WORDS]
         bridged = list(result.arabic_terms)
         lexicon_words = frozenset(
-            w for phrase, label in result.matched if label not in (*PASSED_THROUGH, "transliteration")
+            w for phrase, label in result.matched if label not in (*PASSED_THROUGH, *NAME_LABELS)
             for w in phrase.lower().split()
         )
     else:
