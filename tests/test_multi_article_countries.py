@@ -233,3 +233,12 @@ def test_a_part_naming_a_country_is_answered_only_where_that_country_is_named() 
     jordan_part = Part(frozenset({"t0", "t1"}), "number", countries=frozenset({"t0"}))
     assert not answers(jordan_part, sentence, frozenset({"t1", "t2", "t3"}))
     assert answers(jordan_part, sentence, frozenset({"t0", "t1"}))
+
+
+def test_a_country_named_by_cldr_is_a_found_part_of_a_longer_name_not_a_lexicon_head() -> None:
+    from assistant.arabic import words
+    from assistant.retrieval import absent_name_words
+
+    corpus = "قال أستاذ في جامعة الكويت إن الأزمة بدأت منذ سنوات."
+    question = "What did a Kuwait University professor say about the crisis?"
+    assert absent_name_words(analyse_query(question), set(words(corpus))) == []
