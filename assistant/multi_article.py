@@ -71,7 +71,8 @@ _NUMBER_RE = re.compile(
     r"\d|(?:^|\s)[وب]?(?:ال)?(?:(?:اثن|ثلاث|اربع|خمس|ست|سبع|ثماني?|تسع|عشر)(?:[هة]|ين|ان|ون|ي|ا)?"
     r"|(?:مئ|مائ)(?:[هة]|تين|تان|ات)|الفا?|الاف|مليون|ملايين|مليار|مليارات|نصف|ربع|ثلث|ضعف"
     r"|(?:يوم|شهر|ساع|سن|اسبوع|عام|مر)(?:ين|ان|تين|تان))(?=$|[\s،,.])"
-)  # ... or a dual of a unit ("يومين": two days)  # digits (a year or a day of the month is a date, not a quantity) or an Arabic number word
+)  # a quantity: digits (a year or a day of the month is a date: _NOT_QUANTITY), an Arabic
+# number word, or the dual of a unit ("يومين": two days)
 _WEEKDAYS = (
     r"(?:^|[\s،,(])[وب]?(?:السبت|الاحد|الاثنين|الثلاثاء|الاربعاء|الخميس|الجمعه)(?=$|[\s،,.)])"
     r"|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
@@ -102,14 +103,15 @@ _EN_ALL_ARTICLES = re.compile(
 @dataclass(frozen=True)
 class Part:
     """One part of a question: the topic slots (``t0``, ``t1`` …) only it has, the kind of
-    answer it asks for (``"weekday"``, ``"date"``, ``"number"`` or ``None``), and whether
-    its slots are a setting its article states once (``setting``: a country, which the
-    answering sentence need not repeat)."""
+    answer it asks for (``"weekday"``, ``"date"``, ``"number"`` or ``None``), whether its
+    slots are a setting its article states once (``setting``: a country, which the answering
+    sentence need not repeat), and which of its slots name a country (``countries``: the
+    part is answered only where that country is named)."""
 
     slots: frozenset[str]
     wants: str | None = None
     setting: bool = False
-    countries: frozenset[str] = frozenset()  # its slots naming a country: its article's
+    countries: frozenset[str] = frozenset()
 
 
 def asked_type(segment: str, language: str) -> str | None:
@@ -268,7 +270,7 @@ def country_parts(
     if sum(bool(sources) for sources in apart) < 2 or len(set().union(*apart)) < 2:
         return []
     wants = asked_type(analysis.question, analysis.language)
-    return [Part(slots, wants, setting=True) for slots in groups]
+    return [Part(slots, wants, setting=True, countries=slots) for slots in groups]
 
 
 def all_parts(analysis: QueryAnalysis, passages: list[tuple[str, frozenset[str]]]) -> list[Part]:
