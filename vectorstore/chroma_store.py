@@ -23,7 +23,7 @@ import contextlib
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,19 +181,23 @@ class ChromaStore:
         finally:  # after the write (even a partial one): a read during it is not kept
             self.forget_cached()
 
-    def write(self, chunks: list[Chunk], vectors: np.ndarray, stored: set[str]) -> None:
+    def write(self, chunks: list[Chunk], vectors: np.ndarray, stored: Set[str]) -> None:
         """Store ``chunks``: new ids with their vectors, ids already ``stored`` by metadata only.
 
-        A chunk id hashes its source and text, so a stored id already has this vector; only
-        its offsets may have moved (an edit earlier in the article). Re-sending the vector
-        made Chroma re-insert a point its HNSW graph already held, and under load that
-        rewiring now and then left a *new* chunk of the same batch unreachable: ``get`` had
-        it, ``query`` never returned it (1 re-ingest in ~150 on a busy machine).
+        ``vectors`` holds one row per chunk *not* in ``stored``, in order: a chunk id hashes
+        its source and text, so a stored id already has this embedder's vector for it (ingest
+        does not compute it again); only its offsets may have moved (an edit earlier in the
+        article). Re-sending the vector made Chroma re-insert a point its HNSW graph already
+        held, and under load that rewiring now and then left a *new* chunk of the same batch
+        unreachable: ``get`` had it, ``query`` never returned it (1 re-ingest in ~150 on a
+        busy machine).
         """
-        fresh = [i for i, c in enumerate(chunks) if c.chunk_id not in stored]
+        fresh = [c for c in chunks if c.chunk_id not in stored]
         kept = [c for c in chunks if c.chunk_id in stored]
+        if len(vectors) != len(fresh):
+            raise ValueError(f"{len(vectors)} vectors for {len(fresh)} chunks not stored yet")
         if fresh:
-            self.upsert([chunks[i] for i in fresh], np.asarray(vectors)[fresh])
+            self.upsert(fresh, vectors)
         try:
             for i in range(0, len(kept), _MAX_BATCH):
                 part = kept[i : i + _MAX_BATCH]
