@@ -170,7 +170,8 @@ def _store_groups(
                 _write_group(index, prepared, report, stored)
                 done += 1
                 _progress(progress, groups, done, len(todo))
-            report.overlapped.update(("clean", "split", "embed", "analyse"))
+            # A model kept in this process (not sent to the worker) embedded here, in the foreground.
+            report.overlapped.update(("clean", "split", "analyse", *(("embed",) if worker.embedder is not None else ())))
             report.timings["prepare_wait"] = worker.waited
             return worker.builder if builder is not None else None
         except WorkerStopped as exc:

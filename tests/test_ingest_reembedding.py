@@ -203,6 +203,7 @@ def test_through_the_worker_a_model_kept_in_this_process_embeds_only_the_new_chu
     model, before, report, updated = _reingest_after_edit(settings)
     new_chunks, new_sentences = _new_texts(before, updated)
     assert "prepare_wait" in report.timings, "prepared by the worker"
+    assert "embed" not in report.overlapped, "embedded here, in the foreground"
     assert new_chunks and model.take() == Counter(new_chunks) + Counter(new_sentences)
     assert report.embedded == len(new_chunks)
     _assert_same_index(updated, _fresh(settings, tmp_path)[1])
