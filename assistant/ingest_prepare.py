@@ -13,7 +13,9 @@ and the chunk's text (:func:`assistant.splitter.chunk_id`) and a collection hold
 embedder's vectors, so a stored id already has the vector this embedder would give its text:
 editing one sentence of an article embeds the chunks around the edit, not the whole article
 (with the e5 engine ~0.55 CPU-s a chunk; its sentences are cached by text in
-:mod:`assistant.sentence_vectors`, which likewise embeds only new ones).
+:mod:`assistant.sentence_vectors`, which likewise embeds only new ones). Each distinct text
+is embedded once, and a text the store holds under another id can be handed to
+:func:`embed` with its vector (ingest looks them up for a costly model).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,7 +57,7 @@ class Prepared:
     ``stored`` holds the ids of the group's articles that the store already has (with their
     vectors): those chunks are not embedded. ``vectors[k]`` holds the vectors of the chunks
     of ``chunks[k * EMBED_BATCH : (k + 1) * EMBED_BATCH]`` that are not ``stored``, in order
-    (an empty array when all are); ``embedded`` counts the chunks embedded."""
+    (an empty array when all are); ``embedded`` counts the texts the model embedded."""
 
     chunks: list[Chunk] = field(default_factory=list)
     vectors: list[Any] | None = None
@@ -130,16 +133,22 @@ def prepare(
     return out
 
 
-def embed(prepared: Prepared, embedder: Embedder) -> None:
+def embed(prepared: Prepared, embedder: Embedder, known: Mapping[str, Any] | None = None) -> None:
     """Embed the group's chunks that are not ``prepared.stored``, batch by batch (see
-    :class:`Prepared`); a batch with nothing new costs no call to the model."""
+    :class:`Prepared`), each distinct text once. A text in ``known`` (the vector the store
+    holds for that text under another id: a renamed file, an article filed twice) is not
+    embedded; a batch with nothing to embed costs no call to the model."""
     t = time.perf_counter()
+    vectors_by_text = dict(known or {})
     prepared.vectors = []
     for batch in prepared.batches():
         texts = [c.text for c in batch if c.chunk_id not in prepared.stored]
-        vectors = embedder.embed_documents(texts) if texts else np.zeros((0, embedder.dim), np.float32)
-        prepared.vectors.append(vectors)
-        prepared.embedded += len(texts)
+        todo = [text for text in dict.fromkeys(texts) if text not in vectors_by_text]
+        if todo:
+            vectors_by_text.update(zip(todo, embedder.embed_documents(todo), strict=True))
+            prepared.embedded += len(todo)
+        rows = [vectors_by_text[text] for text in texts]
+        prepared.vectors.append(np.asarray(rows, dtype=np.float32).reshape(len(texts), embedder.dim))
     prepared.add_time("embed", t)
 
 

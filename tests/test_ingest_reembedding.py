@@ -245,15 +245,13 @@ def test_a_reingest_that_crashed_after_writing_new_chunks_reuses_them_when_repai
     """Killed after Chroma took the edited article's new chunks but before the manifest
     recorded them: the repairing run finds them stored and embeds no chunk again (their ids
     are their texts), only the sentence the crash left uncached."""
-    from assistant.index import Manifest
-
     model = CountingEmbedder()
     ingest(settings, embedder=model)
     before = _held(open_index(settings, embedder=model))
     model.take()
     _edit_one_sentence(settings.data_dir)
     with monkeypatch.context() as patch:
-        crash_on_call(patch, Manifest, "save", 2)  # 1: after removals; 2: after the group
+        crash_on_call(patch, ChromaStore, "delete", 1)  # of the stale chunks, after the write
         with pytest.raises(SimulatedCrash):
             ingest(settings, embedder=model)
     crashed = model.take()
@@ -317,3 +315,46 @@ def _vectors(index: Index) -> dict[str, np.ndarray]:
     assert index.store is not None
     got = index.store.collection.get(include=["embeddings"])
     return {i: np.asarray(v) for i, v in zip(got["ids"], got["embeddings"], strict=True)}
+
+
+@pytest.mark.parametrize("through_worker", [False, True])
+def test_a_renamed_article_reuses_its_stored_vectors_and_embeds_nothing(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, through_worker: bool
+) -> None:
+    """A file's name is in its chunk ids, so a renamed file has new ids but the same texts:
+    their vectors are read back from Chroma before the old name's chunks are removed."""
+    if through_worker:
+        for name, value in (("GROUP_FILES", 2), ("FIRST_GROUP_FILES", 1), ("PROCESS_MIN_FILES", 1)):
+            monkeypatch.setattr(ingest_module, name, value)
+    model = CountingEmbedder()
+    ingest(settings, embedder=model)
+    model.take()
+    (settings.data_dir / EDITED).rename(settings.data_dir / "renamed.txt")
+
+    report = ingest(settings, embedder=model)
+
+    assert (report.added, report.removed) == (["renamed.txt"], [EDITED])
+    assert model.take() == Counter() and report.embedded == 0
+    _assert_same_index(open_index(settings, embedder=model), _fresh(settings, tmp_path)[1])
+
+
+def test_an_article_filed_twice_embeds_each_text_once(settings: Settings) -> None:
+    """Two files with the same text (a wire story filed twice) get their own chunk ids and
+    the same vectors, computed once."""
+    (settings.data_dir / "copy.txt").write_bytes((settings.data_dir / EDITED).read_bytes())
+    model = CountingEmbedder()
+
+    report = ingest(settings, embedder=model)
+
+    index = open_index(settings, embedder=model)
+    chunks = _chunks(index)
+    texts = {c.text for c in chunks.values()}
+    assert len(texts) < len(chunks) == report.chunks
+    assert model.take() == Counter(texts) + Counter(set(indexed_sentences(index)))
+    assert report.embedded == len(texts)
+    vectors = _vectors(index)
+    copies = sorted((c.position, i) for i, c in chunks.items() if c.source == "copy.txt")
+    originals = sorted((c.position, i) for i, c in chunks.items() if c.source == EDITED)
+    assert len(copies) == len(originals) > 1
+    for (_, copy_id), (_, original_id) in zip(copies, originals, strict=True):
+        assert np.array_equal(vectors[copy_id], vectors[original_id])

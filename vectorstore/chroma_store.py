@@ -42,6 +42,7 @@ TEXT_KEY = "text"
 HNSW_SYNC_THRESHOLD = 100
 CHUNK_KEYS = ("source", "start", "end", "position")  # stored per chunk, beside TEXT_KEY
 _MAX_BATCH = 5000
+TEXT_BATCH = 100  # texts per metadata filter of ``vectors_by_text``
 SERVER_CONNECT_TIMEOUT_S = 5.0
 SERVER_MAJOR = "1"  # the Chroma API major version this client speaks (chromadb 1.5's server says 1.0.0)
 # Chunks' stored metadata kept in memory by ``ChromaStore.get`` (least recently used dropped):
@@ -206,6 +207,19 @@ class ChromaStore:
                 )
         finally:  # moved offsets: what ``get`` kept of these chunks is stale
             self.forget_cached()
+
+    def vectors_by_text(self, texts: Iterable[str]) -> dict[str, np.ndarray]:
+        """The stored vector of each of ``texts`` that some stored chunk has as its text (any
+        source, any id). A metadata filter of ``TEXT_BATCH`` texts costs ~10-30 ms at 10k
+        chunks: far less than a neural model's embedding, far more than the hashing model's."""
+        wanted, found = list(dict.fromkeys(texts)), {}
+        for i in range(0, len(wanted), TEXT_BATCH):
+            got = self.collection.get(
+                where={TEXT_KEY: {"$in": wanted[i : i + TEXT_BATCH]}}, include=["metadatas", "embeddings"]
+            )
+            for meta, vector in zip(got["metadatas"], got["embeddings"], strict=True):
+                found[str(meta[TEXT_KEY])] = np.asarray(vector, dtype=np.float32)
+        return found
 
     def delete(self, ids: Iterable[str]) -> None:
         """Remove chunks by id (missing ids are ignored)."""
