@@ -1,6 +1,7 @@
 """What a re-ingest costs the embedding model: the five bundled articles ingested into a temp
-store, then re-ingested unchanged, after one sentence of one article is edited, and unchanged
-again (issue 13: with the e5 engine a chunk costs ~1 CPU-s, its sentences' vectors included).
+store, then re-ingested unchanged, after one sentence of one article is edited, unchanged
+again, and after the edited file is renamed (issue 13: with the e5 engine a chunk costs
+~1 CPU-s, its sentences' vectors included).
 
     .venv/bin/python -m eval.bench_reingest                # e5 engine, article 002, line 3
     .venv/bin/python -m eval.bench_reingest --long --line 9  # edit a 22-chunk article
@@ -100,7 +101,7 @@ def article_ids(settings: Settings, model: CountingModel, source: str) -> set[st
 
 
 def measure(root: Path, embedder: str, long: bool, article: int, line: int) -> Iterator[dict[str, Any]]:
-    """The four steps over a copy of the bundled articles in ``root`` (see module doc)."""
+    """The five steps over a copy of the bundled articles in ``root`` (see module doc)."""
     from vectorstore.embedders import make_embedder
 
     data = root / "articles"
@@ -117,6 +118,8 @@ def measure(root: Path, embedder: str, long: bool, article: int, line: int) -> I
     after = article_ids(settings, model, path.name)
     yield {**row, "edited_line": edited[:80], "article_chunks": len(after), "new_chunk_ids": len(after - before)}
     yield ingest_step(settings, model, "no-change re-ingest after the edit")
+    path.rename(path.with_name(f"renamed_{path.name}"))
+    yield ingest_step(settings, model, "the edited file renamed")
 
 
 def main(argv: list[str] | None = None) -> None:
