@@ -173,8 +173,9 @@ def _store_groups(
                 _write_group(index, prepared, report, stored)
                 done += 1
                 _progress(progress, groups, done, len(todo))
-            # A model kept in this process (not sent to the worker) embedded here, in the foreground.
-            report.overlapped.update(("clean", "split", "analyse", *(("embed",) if worker.embedder is not None else ())))
+            report.overlapped.update(("clean", "split", "analyse"))
+            if worker.embedder is not None:  # else the model, kept here, embedded in the foreground
+                report.overlapped.add("embed")
             report.timings["prepare_wait"] = worker.waited
             return worker.builder if builder is not None else None
         except WorkerStopped as exc:
