@@ -1,0 +1,173 @@
+"""The numpy query encoder (vectorstore.e5_numpy): the engine's tokens and vectors, used
+by the engine embedder for queries, the engine kept for passages, long texts and failures,
+and numpy's BLAS thread count set only for the call.
+
+The engine and the model file are real in every test; nothing is timed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+from assistant.model_export import (
+    E5File,
+    bundled_model_file,
+    dequantise_q4,
+    read_e5_file,
+)
+from vectorstore import e5_numpy
+from vectorstore.e5_engine import E5EngineEmbedder, clean_text, load_engine
+from vectorstore.e5_numpy import BLAS_THREADS, NumpyE5, QueryEncoder, query_encoder
+
+TEXTS = [
+    "ماذا قال وزير الخارجية الصيني وانغ يي عن الأزمة في أوكرانيا؟",
+    "ما الذي اتفق عليه الطرفان بشأن ربط مشروع الحزام والطريق بالاتحاد الاقتصادي الأوراسي؟",
+    "What did Wang Yi say about the crisis in Ukraine?",
+    "Besides Britain and France, which countries could join the European-led peacekeeping "
+    "group for Ukraine, and what did the ministers say about the ceasefire talks in Riyadh?",
+    "قال Wang Yi إن «الصين» ستواصل — 王毅 · Привет 🚀 ١٢٣",
+    "هَلْ قَالَ الوَزِيرُ شَيْئاً عَنْ الاقتصاد؟",  # tashkeel
+    "UKRAINE ceasefire 2024-03-12 $5bn 12.5% e-mail@example.org",
+    "",
+    "?",
+    "ＡＢＣ ﬁ ㍻ \u200b zero\u00a0width \u2028 tab\there",
+    "a  b   c",
+    "\u0301x",
+    "كلمة " * 120,  # ~240 tokens: still one window of the model
+]
+
+
+@pytest.fixture(scope="module")
+def model() -> E5File:
+    return read_e5_file(bundled_model_file(), dequantise=False)
+
+
+@pytest.fixture(scope="module")
+def encoder() -> QueryEncoder:
+    loaded = query_encoder()
+    assert loaded is not None
+    return loaded
+
+
+@pytest.fixture
+def no_encoder_cache() -> Iterator[None]:
+    """Forget the process's loaded encoder before and after the test."""
+    e5_numpy._load_query_encoder.cache_clear()
+    yield
+    e5_numpy._load_query_encoder.cache_clear()
+
+
+def _blas_threads() -> list[int]:
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_numpy_token_ids_are_as_many_as_the_engine_feeds(encoder: QueryEncoder, text: str) -> None:
+    ids = encoder.model.token_ids(clean_text(text))
+    assert ids[0] == encoder.model.bos and ids[-1] == encoder.model.eos
+    assert len(ids) == load_engine().token_count(clean_text(text), True)
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_numpy_query_vectors_are_the_engines_within_cosine_0_999(
+    encoder: QueryEncoder, text: str
+) -> None:
+    cleaned = clean_text(text)
+    mine = encoder.query(cleaned)
+    theirs = load_engine().query(cleaned)
+    assert mine is not None and mine.dtype == np.float32 and mine.shape == (384,)
+    assert np.isclose(np.linalg.norm(mine), 1.0, atol=1e-5)
+    assert float(mine @ theirs) >= 0.999
+
+
+def test_the_engine_embedder_embeds_queries_with_numpy_and_passages_with_the_engine(
+    encoder: QueryEncoder,
+) -> None:
+    embedder = E5EngineEmbedder.load()
+    question = " ماذا قال\x00 وانغ يي؟ "
+    assert np.array_equal(embedder.embed_query(question), encoder.query(clean_text(question)))
+    passage = embedder.embed_documents([question])[0]
+    assert np.array_equal(passage, load_engine().passage(clean_text(question)))
+
+
+def test_a_text_longer_than_one_model_window_is_left_to_the_engine(encoder: QueryEncoder) -> None:
+    long_text = "ab " * 900  # 835 tokens: the engine windows and averages them
+    assert encoder.query(clean_text(long_text)) is None
+    vector = E5EngineEmbedder.load().embed_query(long_text)
+    assert np.array_equal(vector, load_engine().query(clean_text(long_text)))
+
+
+def test_numpy_queries_off_gives_the_engines_own_vectors() -> None:
+    embedder = E5EngineEmbedder(load_engine(), numpy_queries=False)
+    text = "What did Wang Yi say about Ukraine?"
+    assert np.array_equal(embedder.embed_query(text), load_engine().query(text))
+
+
+def test_an_encoder_that_cannot_load_leaves_queries_to_the_engine_saying_so(
+    no_encoder_cache: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_: object) -> NumpyE5:
+        raise OSError("model file unreadable")
+
+    monkeypatch.setattr(e5_numpy, "load_numpy_e5", broken)
+    with caplog.at_level(logging.WARNING, logger="vectorstore.e5_numpy"):
+        vector = E5EngineEmbedder.load().embed_query("وانغ يي")
+        E5EngineEmbedder.load().embed_query("روسيا")
+    assert np.array_equal(vector, load_engine().query("وانغ يي"))
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1 and "model file unreadable" in warnings[0]
+
+
+def test_blas_runs_on_one_thread_during_a_query_and_as_before_after_it(
+    encoder: QueryEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _blas_threads()
+    seen: list[list[int]] = []
+    forward = NumpyE5.forward
+
+    def spying(self: NumpyE5, ids: np.ndarray) -> np.ndarray:
+        seen.append(_blas_threads())
+        return forward(self, ids)
+
+    monkeypatch.setattr(NumpyE5, "forward", spying)
+    encoder.query("وانغ يي")
+    assert seen == [[BLAS_THREADS] * len(before)]
+    assert _blas_threads() == before
+
+
+def test_the_transposed_dequantised_matrices_equal_the_exports(model: E5File) -> None:
+    for name, rows in (("l0.q.w", 384), ("l11.fi.w", 1536), ("l5.fo.w", 384)):
+        expected = dequantise_q4(model.tensors[name]).reshape(rows, -1).T
+        assert np.array_equal(e5_numpy._matrix(model.tensors, name, rows), expected)
+
+
+def test_the_fused_layer_is_the_separate_query_key_value_products(model: E5File) -> None:
+    layer = e5_numpy.build_layer(model.tensors, 3, 384, 12)
+    x = np.random.default_rng(0).standard_normal((5, 384)).astype(np.float32)
+    query = x @ e5_numpy._matrix(model.tensors, "l3.q.w", 384) + model.tensors["l3.q.b"]
+    value = x @ e5_numpy._matrix(model.tensors, "l3.v.w", 384) + model.tensors["l3.v.b"]
+    fused = x @ layer.qkv_w + layer.qkv_b
+    assert np.allclose(fused[:, :384], query / np.sqrt(32), atol=1e-4)
+    assert np.allclose(fused[:, 768:], value, atol=1e-4)
+
+
+def test_the_pieces_are_each_pieces_own_utf8(model: E5File) -> None:
+    with bundled_model_file().open("rb") as handle:
+        data = handle.read()
+    blob = "".join(model.pieces).encode("utf-8")
+    assert blob in data  # the file's blob, cut where the pieces say
+    assert len(model.pieces) == 250_002 and model.pieces[model.specials["unk"]] == "<unk>"
+    assert sum(len(p.encode("utf-8")) for p in model.pieces) == len(blob)
+
+
+def test_gelu_matches_the_exact_erf_form() -> None:
+    from math import erf, sqrt
+
+    x = np.linspace(-8, 8, 2001, dtype=np.float32)
+    exact = np.array([0.5 * v * (1 + erf(v / sqrt(2))) for v in x.tolist()])
+    assert np.abs(e5_numpy.gelu(x) - exact).max() < 1e-5

