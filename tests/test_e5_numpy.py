@@ -8,6 +8,7 @@ The engine and the model file are real in every test; nothing is timed.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -23,6 +24,7 @@ from assistant.model_export import (
 from vectorstore import e5_numpy
 from vectorstore.e5_engine import E5EngineEmbedder, clean_text, load_engine
 from vectorstore.e5_numpy import BLAS_THREADS, NumpyE5, QueryEncoder, query_encoder
+from vectorstore.pair_runner import PairRunner, run_serially
 
 TEXTS = [
     "ماذا قال وزير الخارجية الصيني وانغ يي عن الأزمة في أوكرانيا؟",
@@ -130,9 +132,9 @@ def test_blas_runs_on_one_thread_during_a_query_and_as_before_after_it(
     seen: list[list[int]] = []
     forward = NumpyE5.forward
 
-    def spying(self: NumpyE5, ids: np.ndarray) -> np.ndarray:
+    def spying(self: NumpyE5, ids: np.ndarray, *args: object) -> np.ndarray:
         seen.append(_blas_threads())
-        return forward(self, ids)
+        return forward(self, ids, *args)
 
     monkeypatch.setattr(NumpyE5, "forward", spying)
     encoder.query("وانغ يي")
@@ -146,14 +148,65 @@ def test_the_transposed_dequantised_matrices_equal_the_exports(model: E5File) ->
         assert np.array_equal(e5_numpy._matrix(model.tensors, name, rows), expected)
 
 
-def test_the_fused_layer_is_the_separate_query_key_value_products(model: E5File) -> None:
+def test_a_layers_halves_add_up_to_its_whole_products(model: E5File) -> None:
     layer = e5_numpy.build_layer(model.tensors, 3, 384, 12)
     x = np.random.default_rng(0).standard_normal((5, 384)).astype(np.float32)
-    query = x @ e5_numpy._matrix(model.tensors, "l3.q.w", 384) + model.tensors["l3.q.b"]
-    value = x @ e5_numpy._matrix(model.tensors, "l3.v.w", 384) + model.tensors["l3.v.b"]
-    fused = x @ layer.qkv_w + layer.qkv_b
-    assert np.allclose(fused[:, :384], query / np.sqrt(32), atol=1e-4)
-    assert np.allclose(fused[:, 768:], value, atol=1e-4)
+    t = model.tensors
+    query = x @ e5_numpy._matrix(t, "l3.q.w", 384) + t["l3.q.b"]
+    value = x @ e5_numpy._matrix(t, "l3.v.w", 384) + t["l3.v.b"]
+    first, second = (x @ h.qkv_w + h.qkv_b for h in layer.attention)
+    assert np.allclose(np.hstack([first[:, :192], second[:, :192]]), query / np.sqrt(32), atol=1e-4)
+    assert np.allclose(np.hstack([first[:, 384:], second[:, 384:]]), value, atol=1e-4)
+    whole = e5_numpy.gelu(x @ e5_numpy._matrix(t, "l3.fi.w", 1536) + t["l3.fi.b"])
+    whole = whole @ e5_numpy._matrix(t, "l3.fo.w", 384)
+    halves = sum(e5_numpy.feed_forward_half(x, h) for h in layer.feed_forward)
+    assert np.allclose(halves, whole, atol=1e-3)
+
+
+def test_two_threads_and_one_give_the_same_vector_bit_for_bit(encoder: QueryEncoder) -> None:
+    text = "What did Wang Yi say about the crisis in Ukraine?"
+    with encoder.blas:
+        serial = encoder.model.query(text, run_serially)
+        paired = encoder.model.query(text, PairRunner().pair)
+    assert serial is not None and np.array_equal(serial, paired)
+
+
+def test_the_helper_runs_the_second_half_while_the_caller_runs_the_first() -> None:
+    second_started = threading.Event()
+    ran_in: list[str] = []
+
+    def first() -> str:
+        assert second_started.wait(timeout=60), "the helper never started"
+        return "a"
+
+    def second() -> str:
+        ran_in.append(threading.current_thread().name)
+        second_started.set()
+        return "b"
+
+    assert PairRunner().pair(first, second) == ("a", "b")
+    assert ran_in == ["e5-numpy-half"]
+
+
+def test_without_a_free_helper_the_caller_runs_both_halves(monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = PairRunner()
+    monkeypatch.setattr(runner, "_start_helper", lambda: None)  # as in a forked child
+    ran_in: list[str] = []
+    result = runner.pair(lambda: 1, lambda: ran_in.append(threading.current_thread().name) or 2)
+    assert result == (1, 2) and ran_in == [threading.current_thread().name]
+
+
+def test_an_error_in_either_half_is_raised_to_the_caller_and_the_runner_goes_on() -> None:
+    runner = PairRunner()
+
+    def boom() -> int:
+        raise ValueError("half failed")
+
+    with pytest.raises(ValueError, match="half failed"):
+        runner.pair(lambda: 1, boom)
+    with pytest.raises(ValueError, match="half failed"):
+        runner.pair(boom, lambda: 2)
+    assert runner.pair(lambda: 1, lambda: 2) == (1, 2)
 
 
 def test_the_pieces_are_each_pieces_own_utf8(model: E5File) -> None:
