@@ -338,6 +338,14 @@ def query_encoder() -> QueryEncoder | None:
         return _load_query_encoder()
 
 
+def _forget_after_fork() -> None:
+    """In a forked child: a new lock and no encoder (a parent's thread may have held the
+    lock, or a query its BLAS lock, at the fork; the child loads its own when it asks)."""
+    global _LOAD_LOCK
+    _LOAD_LOCK = threading.Lock()
+    _load_query_encoder.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def _load_query_encoder() -> QueryEncoder | None:
     try:
@@ -350,6 +358,9 @@ def _load_query_encoder() -> QueryEncoder | None:
             exc,
         )
         return None
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _cpus() -> int:
