@@ -144,6 +144,7 @@ class QueryAnalysis:
     name_slots: dict[int, str] = field(default_factory=dict)
     absent_names: list[int] = field(default_factory=list)
     absent_words: list[str] = field(default_factory=list)
+    lexicon_words: frozenset[str] = frozenset()
     reply_language: str = ""
     dense_reads_words: bool = False
     _vector: tuple[str, Any] | None = field(default=None, repr=False, compare=False)
@@ -323,9 +324,13 @@ def analyse_query(
         name_slots = name_slot_indices(result, slots, names, terms_of)
         untranslated = [w for w in result.unmatched if w.lower() not in ENGLISH_QUESTION_WORDS]
         bridged = list(result.arabic_terms)
+        lexicon_words = frozenset(
+            w for phrase, label in result.matched if label not in (*PASSED_THROUGH, "transliteration")
+            for w in phrase.lower().split()
+        )
     else:
         arabic_text = " ".join([question, translation]).strip()
-        slots, untranslated, bridged, name_slots = [], [], [], {}
+        slots, untranslated, bridged, name_slots, lexicon_words = [], [], [], {}, frozenset()
     terms = list(dict.fromkeys(analyse(arabic_text)))  # each term once: variants must not outvote
     if language != "en":
         slots = _arabic_slots(terms, names)
@@ -340,6 +345,7 @@ def analyse_query(
         slots=slots,
         untranslated=untranslated,
         name_slots=name_slots,
+        lexicon_words=lexicon_words,
         reply_language=reply_language or language,
     )
 
@@ -537,25 +543,79 @@ def capitalised_runs(question: str) -> list[list[str]]:
 
 def absent_name_words(analysis: QueryAnalysis, vocabulary: Collection[str]) -> list[str]:
     """Words of the question's multi-word proper names (:func:`capitalised_runs`) that
-    neither the lexicon translated nor any spelling of which occurs in the index: the name
-    is then absent from the articles ("World Bank" where no article has بنك in any form),
-    as a name needs all its words. Lenient on purpose: a transliteration too short to
-    check (two consonants or fewer, "Rais" رس) counts as found, and so does any word whose
-    consonant skeleton an indexed word shares or misses by one letter; a single capitalised
-    word is never judged (an exonym such as "Cairo" القاهرة has no skeleton in common)."""
-    from assistant.bridge import MIN_SKELETON, match_transliteration, transliterate
+    neither the lexicon translated nor any spelling of which occurs in the index, for the
+    names none of whose judged words is found: such a name is absent from the articles
+    ("World Bank" where no article has بنك in any form; "Gilberto Pichetto").
 
+    Lenient on purpose, as the e5 model reads a name it ranked the passages by, and a false
+    refusal hides an answer:
+
+    * a name one of whose judged words is found (translated or transliterated by the
+      bridge, or matched here) is spelled otherwise, not absent ("Georges Kazzi": جورج does
+      not match "Georges", قزي matches "Kazzi"; "Francois Laurent": لوران drops the "t");
+    * a word before a head the lexicon translates is that head's attribute, not a name to
+      transliterate ("Education Minister", "Finance Ministry"), so it is not judged;
+    * a word too short to check (three letters or fewer, or a transliteration of two
+      consonants or fewer, "Rais" رس), or whose skeleton an indexed word shares or misses by
+      one letter, counts as found, and so does an Arabic compound name written as one word
+      whose parts are found (:func:`name_parts`: "Abdelhakim" عبد الحكيم, "Benyoucef");
+    * a single capitalised word is never judged (an exonym such as "Cairo" القاهرة has no
+      skeleton in common)."""
     untranslated = set(analysis.untranslated)
     absent = []
     for run in capitalised_runs(analysis.question):
-        for word in run:
-            if word not in untranslated or len(word) < MIN_NAME_LETTERS:
-                continue
-            candidates = transliterate(word)
-            if any(len(c) < MIN_SKELETON for c in candidates) or match_transliteration(word, vocabulary):
-                continue
-            absent.append(word)
+        judged = _judged_words(run, analysis.lexicon_words)
+        missing = [word for word in judged if word in untranslated and not _spelled_in(word, vocabulary)]
+        if judged and len(missing) == len(judged):
+            absent.extend(missing)
     return absent
+
+
+def _judged_words(run: list[str], lexicon_words: frozenset[str]) -> list[str]:
+    """The words of a name ``run`` that are checked against the index: each part of a
+    hyphenated word ("Al-Sharif"), of at least ``MIN_NAME_LETTERS`` letters, that no word
+    the lexicon translates follows in the run (the head of "Education Minister" is
+    "Minister": "Education" is its attribute)."""
+    last_translated = max((i for i, w in enumerate(run) if w.lower() in lexicon_words), default=-1)
+    return [
+        part
+        for word in run[last_translated + 1 :]
+        for part in re.split(r"[-’']", word)
+        if len(part) >= MIN_NAME_LETTERS
+    ]
+
+
+def _spelled_in(word: str, vocabulary: Collection[str]) -> bool:
+    """True when some part of ``word`` (:func:`name_parts`) matches an indexed word by
+    transliteration or is too short to check."""
+    from assistant.bridge import MIN_SKELETON, match_transliteration, transliterate
+
+    return any(
+        any(len(c) < MIN_SKELETON for c in transliterate(part)) or match_transliteration(part, vocabulary)
+        for part in name_parts(word)
+    )
+
+
+_NAME_PREFIX = re.compile(r"^(?:abd[aeiou]?[lr]?|abou|abu|bou|ben|bin|ibn|el|al)(?=[a-z]{3})", re.IGNORECASE)
+_NAME_SUFFIX = re.compile(r"(?<=[a-z]{3})(?:[aeiu]d{1,2}in[e]?)$", re.IGNORECASE)
+
+
+def name_parts(word: str) -> list[str]:
+    """``word`` and, for an Arabic compound name written as one word in Latin letters,
+    its part after a prefix (عبد ال، بن، بو، أبو، ال) or before "-eddine" (الدين): the
+    articles write those parts as separate words.
+
+    >>> name_parts("Abdelhakim"), name_parts("Benyoucef"), name_parts("Noureddine"), name_parts("Kazzi")
+    (['Abdelhakim', 'hakim'], ['Benyoucef', 'youcef'], ['Noureddine', 'Nour'], ['Kazzi'])
+    """
+    parts = [word]
+    prefix = _NAME_PREFIX.match(word)
+    if prefix:
+        parts.append(word[prefix.end() :])
+    suffix = _NAME_SUFFIX.search(word)
+    if suffix:
+        parts.append(word[: suffix.start()])
+    return parts
 
 
 def spelled_otherwise(name: str, vocabulary: Collection[str]) -> bool:

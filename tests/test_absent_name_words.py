@@ -65,6 +65,12 @@ def vocabulary(text: str) -> SkeletonIndex:
         ("What did the bank say about Ukraine?", UKRAINE_ARTICLE, []),  # not a proper name
         ("What did the Bank say about Ukraine?", UKRAINE_ARTICLE, []),  # one capitalised word
         (WANG_QUESTION, UKRAINE_ARTICLE, []),  # the lexicon translates the whole name
+        ("What did Gilberto Pichetto say about Ukraine?", UKRAINE_ARTICLE, ["Gilberto", "Pichetto"]),
+        ("What did Gilberto Pichetto say about Ukraine?", UKRAINE_ARTICLE + " بيكيتو", []),  # one word found
+        ("What did the Education Minister say about Ukraine?", UKRAINE_ARTICLE, []),  # an attribute of "Minister"
+        ("What did Professor Wang Yi say about Ukraine?", UKRAINE_ARTICLE, []),  # a title beside a found name
+        ("What did Abdelkarim Benaissa say?", UKRAINE_ARTICLE + " عبد الكريم بن عيسى", []),  # compound parts
+        ("What did Abdelkarim Mansouri say?", UKRAINE_ARTICLE, ["Abdelkarim", "Mansouri"]),
     ],
 )
 def test_a_word_of_a_name_no_spelling_in_the_index_matches_is_absent(
@@ -93,3 +99,65 @@ def test_the_same_question_is_not_refused_for_its_name_once_an_article_mentions_
     analysis, _ = assistant._retrieve(WORLD_BANK_QUESTION)
     assert analysis.absent_words == []
     assert not assistant.ask(WORLD_BANK_QUESTION).abstained
+
+
+SCHOOLS_ARTICLE = (
+    "وزارة التربية تعمم دروس البرمجة في المدارس الابتدائية\n\n"
+    "أعلنت وزارة التربية الوطنية، أمس الثلاثاء، تعميم دروس البرمجة على جميع المدارس الابتدائية ابتداء من "
+    "الموسم الدراسي المقبل، بعد تجربة شملت 120 مدرسة خلال العام الماضي.\n\n"
+    "وقال وزير التربية الوطنية عبد الكريم بن عيسى، في ندوة صحفية، إن الوزارة ستدرب 9000 معلم على تدريس "
+    "البرمجة قبل سبتمبر المقبل، مؤكدا أن \"التلميذ الذي يتعلم البرمجة في العاشرة يفكر بطريقة مختلفة\".\n\n"
+    "من جهتها، قالت الباحثة في علوم التربية سعاد المرابط إن نجاح الخطة مرهون بتوفير الحواسيب في المدارس "
+    "الريفية، مشيرة إلى أن ثلث المدارس لا تملك قاعة حاسوب.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def schools(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """An assistant with the real e5 engine (real Chroma in a temp folder) over one article
+    whose minister the question names with a title and a compound name ("Education
+    Minister Abdelkarim Benaissa"): "Education" is not in the lexicon and has no Arabic
+    spelling, "Abdelkarim" and "Benaissa" are written as two words each in the article."""
+    from assistant.service import Assistant
+    from tests.conftest import offline_settings
+
+    root = tmp_path_factory.mktemp("schools")
+    (root / "articles").mkdir()
+    (root / "articles" / "schools.txt").write_text(SCHOOLS_ARTICLE, "utf-8")
+    settings = offline_settings(root / "articles", root / "store").model_copy(update={"embedder": "e5-engine"})
+    assistant = Assistant.from_settings(settings)
+    if not assistant.index.embedder.id.startswith("e5-engine"):
+        pytest.skip(f"the bundled e5 engine is not usable here ({assistant.index.embedder.id})")
+    return assistant
+
+
+def test_an_english_question_naming_an_official_by_title_and_compound_name_is_answered(schools) -> None:  # type: ignore[no-untyped-def]
+    """Before, "Education" (a title word the lexicon lacks) and then "Abdelkarim"/"Benaissa"
+    (one Latin word for two Arabic ones) were judged absent name words: refused."""
+    answer = schools.ask("What did Education Minister Abdelkarim Benaissa say about training teachers?")
+    assert not answer.abstained
+    assert "9000" in answer.citations[0].quote
+
+
+def test_an_english_question_naming_an_official_no_article_mentions_is_still_refused(schools) -> None:  # type: ignore[no-untyped-def]
+    answer = schools.ask("What did Health Minister Gilberto Pichetto say about training teachers?")
+    assert answer.abstained and answer.citations == ()
+
+
+@pytest.mark.parametrize(
+    ("word", "parts"),
+    [
+        ("", [""]),
+        ("A", ["A"]),
+        ("Abd", ["Abd"]),  # nothing left after the prefix: not split
+        ("Bensouda", ["Bensouda", "souda"]),  # the whole word is tried first (بنسودة)
+        ("Abderrahmane", ["Abderrahmane", "rahmane"]),
+        ("Noureddine", ["Noureddine", "Nour"]),
+        ("Elgebaly", ["Elgebaly", "gebaly"]),
+        ("Laurent", ["Laurent"]),
+    ],
+)
+def test_an_arabic_compound_name_in_one_latin_word_is_also_checked_by_its_parts(word: str, parts: list[str]) -> None:
+    from assistant.retrieval import name_parts
+
+    assert name_parts(word) == parts

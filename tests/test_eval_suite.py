@@ -23,13 +23,20 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_suite_runs_the_main_set_then_each_held_out_set_by_default() -> None:
-    assert [s.name for s in select_sets(None)] == ["main", "heldout", "calibration", "heldout2", "heldout3"]
+    assert [s.name for s in select_sets(None)] == [
+        "main",
+        "heldout",
+        "calibration",
+        "heldout2",
+        "heldout3",
+        "heldout4",
+    ]
     assert "never tuned" in SETS[-1].purpose and "tuned on" in SETS[0].purpose
 
 
 def test_only_the_newest_held_out_set_is_described_as_sealed() -> None:
-    assert [s.name for s in SETS if "sealed" in s.purpose] == ["heldout3"]
-    assert SETS[-1].articles == PROJECT_ROOT / "eval" / "heldout3" / "articles"
+    assert [s.name for s in SETS if "sealed" in s.purpose] == ["heldout4"]
+    assert SETS[-1].articles == PROJECT_ROOT / "eval" / "heldout4" / "articles"
 
 
 @pytest.mark.parametrize("eval_set", SETS, ids=lambda s: s.name)
@@ -43,7 +50,7 @@ def test_each_set_names_a_question_file_and_the_article_folder_its_sources_are_i
 
 @pytest.mark.parametrize("names", ["nope", "main,nope", " , "])
 def test_an_unknown_set_name_is_a_user_error_listing_the_sets(names: str) -> None:
-    with pytest.raises(UserError, match="main, heldout, calibration, heldout2, heldout3"):
+    with pytest.raises(UserError, match="main, heldout, calibration, heldout2, heldout3, heldout4"):
         select_sets(names)
 
 
