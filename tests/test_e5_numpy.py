@@ -20,6 +20,7 @@ from assistant.model_export import (
     dequantise_q4,
     read_e5_file,
 )
+from assistant.settings import Settings
 from vectorstore import e5_engine, e5_numpy
 from vectorstore.e5_engine import E5EngineEmbedder, clean_text, load_engine
 from vectorstore.e5_numpy import BLAS_THREADS, NumpyE5, QueryEncoder, query_encoder
@@ -219,3 +220,18 @@ def test_gelu_matches_the_exact_erf_form() -> None:
     x = np.linspace(-8, 8, 2001, dtype=np.float32)
     exact = np.array([0.5 * v * (1 + erf(v / sqrt(2))) for v in x.tolist()])
     assert np.abs(e5_numpy.gelu(x) - exact).max() < 1e-5
+
+
+def test_opening_an_index_for_reading_prepares_the_query_encoder_and_ingest_does_not(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    from assistant.index import open_index
+
+    prepared: list[bool] = []
+    monkeypatch.setattr(E5EngineEmbedder, "prepare_queries", lambda self: prepared.append(True))
+    embedder = E5EngineEmbedder.load()
+    e5 = settings.model_copy(update={"embedder": "e5-engine"})
+    open_index(e5, embedder, create=True)  # as ingest opens it
+    assert prepared == []
+    open_index(e5, embedder)
+    assert prepared == [True]

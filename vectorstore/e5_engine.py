@@ -195,11 +195,15 @@ class E5EngineEmbedder:
 
     @classmethod
     def load(cls, threads: int | None = None) -> E5EngineEmbedder:
-        """The embedder over this process's engine (see :func:`load_engine`); the numpy
-        query encoder starts loading in the background (~0.4 s, mostly while the caller
-        opens the index), so the first question waits less for it."""
-        threading.Thread(target=query_encoder, name="e5-numpy-load", daemon=True).start()
+        """The embedder over this process's engine (see :func:`load_engine`)."""
         return cls(load_engine(threads))
+
+    def prepare_queries(self) -> None:
+        """Start loading the numpy query encoder in the background (~0.4 s, ~130 MB), for a
+        process that will embed questions: it loads while the caller opens the index, so the
+        first question waits less. Processes that only ingest never call this."""
+        if self.numpy_queries:
+            threading.Thread(target=query_encoder, name="e5-numpy-load", daemon=True).start()
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         """``(len(texts), dim)`` passage vectors."""
