@@ -20,6 +20,11 @@ What it takes care of, because the engine does not:
   restored right after, so nothing else (torch, subprocesses) inherits them;
 - the "query: " / "passage: " prefixes the model was trained with are added by the engine
   itself (``E5.query`` / ``E5.passage``); they are not added again here.
+- questions: ``embed_query`` uses the numpy forward pass of the same model
+  (:mod:`vectorstore.e5_numpy`: the engine's tokens, vectors within cosine 0.999, about half
+  the wall time on a loaded machine), loaded in the background when an index is opened for
+  reading (:meth:`E5EngineEmbedder.prepare_queries`); passages, texts longer than one model
+  window, ``numpy_queries=False`` and a failed numpy load use the engine.
 
 It does not decide whether to use the engine: ``vectorstore.embedders.make_embedder`` does.
 """

