@@ -144,21 +144,19 @@ def test_the_transposed_dequantised_matrices_equal_the_exports(model: E5File) ->
         assert np.array_equal(e5_numpy._matrix(model.tensors, name, rows), expected)
 
 
-def test_a_layers_halves_are_its_whole_matrices_split_by_output_columns(model: E5File) -> None:
+def test_a_layers_halves_add_up_to_its_whole_products(model: E5File) -> None:
     layer = e5_numpy.build_layer(model.tensors, 3, 384, 12)
+    x = np.random.default_rng(0).standard_normal((5, 384)).astype(np.float32)
     t = model.tensors
-    whole = {
-        n: e5_numpy._matrix(t, f"l3.{n}.w", r) for n, r in (("fi", 1536), ("ao", 384), ("fo", 384))
-    }
-    assert np.array_equal(np.hstack(layer.ffn_in_w), whole["fi"])
-    assert np.array_equal(np.hstack(layer.attn_out_w), whole["ao"])
-    assert np.array_equal(np.hstack(layer.ffn_out_w), whole["fo"])
-    query = e5_numpy._matrix(t, "l3.q.w", 384) * np.float32(1 / np.sqrt(32))
-    key, value = (e5_numpy._matrix(t, f"l3.{p}.w", 384) for p in ("k", "v"))
-    for half, heads in zip(layer.qkv_w, (slice(0, 192), slice(192, 384)), strict=True):
-        assert np.array_equal(half, np.hstack([query[:, heads], key[:, heads], value[:, heads]]))
-    assert np.allclose(layer.qkv_b[1][:192], t["l3.q.b"][192:] / np.sqrt(32))
-    assert np.array_equal(layer.qkv_b[1][384:], t["l3.v.b"][192:])
+    query = x @ e5_numpy._matrix(t, "l3.q.w", 384) + t["l3.q.b"]
+    value = x @ e5_numpy._matrix(t, "l3.v.w", 384) + t["l3.v.b"]
+    first, second = (x @ h.qkv_w + h.qkv_b for h in layer.attention)
+    assert np.allclose(np.hstack([first[:, :192], second[:, :192]]), query / np.sqrt(32), atol=1e-4)
+    assert np.allclose(np.hstack([first[:, 384:], second[:, 384:]]), value, atol=1e-4)
+    whole = e5_numpy.gelu(x @ e5_numpy._matrix(t, "l3.fi.w", 1536) + t["l3.fi.b"])
+    whole = e5_numpy.int8_round_trip(whole) @ e5_numpy._matrix(t, "l3.fo.w", 384)
+    halves = sum(e5_numpy.feed_forward_half(x, h) for h in layer.feed_forward)
+    assert np.allclose(halves, whole, atol=1e-3)
 
 
 def test_two_threads_and_one_give_the_same_vector_bit_for_bit(encoder: QueryEncoder) -> None:

@@ -52,33 +52,36 @@ _SQRT_HALF = float(np.sqrt(0.5))
 Pair = Callable[[Callable[[], np.ndarray], Callable[[], np.ndarray]], tuple[np.ndarray, np.ndarray]]
 
 
-Halves = tuple[np.ndarray, np.ndarray]
+@dataclass(frozen=True)
+class AttentionHalf:
+    """Half the attention heads of a layer: their fused query/key/value columns ``[H, 3H/2]``
+    (query pre-scaled by 1/sqrt(head dim)) and their rows of the output matrix ``[H/2, H]``."""
+
+    qkv_w: np.ndarray
+    qkv_b: np.ndarray
+    out_w: np.ndarray
+
+
+@dataclass(frozen=True)
+class FeedForwardHalf:
+    """Half the feed-forward units of a layer: ``[H, F/2]`` in, ``[F/2, H]`` out."""
+
+    in_w: np.ndarray
+    in_b: np.ndarray
+    out_w: np.ndarray
 
 
 @dataclass(frozen=True)
 class Layer:
-    """One encoder layer's float32 weights, matrices stored ``[in, out]`` for ``x @ w`` and
-    split by output columns into two halves, one product per thread (see
-    :mod:`vectorstore.pair_runner`): query/key/value by heads (0-5, 6-11; the query
-    pre-scaled by 1/sqrt(head dim)), the feed-forward input by units, the two output
-    matrices by output dimensions."""
+    """One encoder layer's float32 weights, matrices stored ``[in, out]`` for ``x @ w``,
+    split in two halves that add up (see :mod:`vectorstore.pair_runner`)."""
 
-    qkv_w: Halves  # [H, 3H/2] each: q | k | v columns of one half of the heads
-    qkv_b: Halves
-    attn_out_w: Halves  # [H, H/2] each
+    attention: tuple[AttentionHalf, AttentionHalf]
     attn_out_b: np.ndarray
     attn_norm: tuple[np.ndarray, np.ndarray]
-    ffn_in_w: Halves  # [H, F/2] each
-    ffn_in_b: np.ndarray
-    ffn_out_w: Halves  # [F, H/2] each
+    feed_forward: tuple[FeedForwardHalf, FeedForwardHalf]
     ffn_out_b: np.ndarray
     ffn_norm: tuple[np.ndarray, np.ndarray]
-
-
-def _halves(matrix: np.ndarray) -> Halves:
-    """The left and right halves of ``matrix``'s columns, each contiguous."""
-    middle = matrix.shape[1] // 2
-    return np.ascontiguousarray(matrix[:, :middle]), np.ascontiguousarray(matrix[:, middle:])
 
 
 def _matrix(tensors: dict[str, np.ndarray], name: str, rows: int) -> np.ndarray:
@@ -102,36 +105,38 @@ def _matrix(tensors: dict[str, np.ndarray], name: str, rows: int) -> np.ndarray:
     return out.reshape(-1, rows)
 
 
-def _qkv_halves(
+def _attention_halves(
     tensors: dict[str, np.ndarray], name: str, hidden: int, heads: int
-) -> tuple[Halves, Halves]:
-    """Weights and biases of heads ``[0, heads/2)`` and ``[heads/2, heads)`` of layer
-    ``name``: each half's query, key and value columns side by side."""
+) -> tuple[AttentionHalf, AttentionHalf]:
+    """Heads ``[0, heads/2)`` and ``[heads/2, heads)`` of layer ``name``."""
     scale = np.float32(1.0 / np.sqrt(hidden // heads))
     weights = {p: _matrix(tensors, f"{name}{p}.w", hidden) for p in ("q", "k", "v")}
     biases = {p: tensors[f"{name}{p}.b"] for p in ("q", "k", "v")}
-    weights["q"], biases["q"] = weights["q"] * scale, (biases["q"] * scale).astype(np.float32)
-    w, b = [], []
+    weights["q"], biases["q"] = weights["q"] * scale, biases["q"] * scale
+    out_w = _matrix(tensors, f"{name}ao.w", hidden)
+    halves = []
     for cols in (slice(0, hidden // 2), slice(hidden // 2, hidden)):
-        w.append(np.concatenate([weights[p][:, cols] for p in ("q", "k", "v")], axis=1))
-        b.append(np.concatenate([biases[p][cols] for p in ("q", "k", "v")]))
-    return (w[0], w[1]), (b[0], b[1])
+        qkv_w = np.concatenate([weights[p][:, cols] for p in ("q", "k", "v")], axis=1)
+        qkv_b = np.concatenate([biases[p][cols] for p in ("q", "k", "v")])
+        halves.append(AttentionHalf(qkv_w, qkv_b.astype(np.float32), out_w[cols].copy()))
+    return halves[0], halves[1]
 
 
 def build_layer(tensors: dict[str, np.ndarray], index: int, hidden: int, heads: int) -> Layer:
     """Layer ``index`` of a file read with ``dequantise=False``, ready for ``forward``."""
     name = f"l{index}."
     ffn = tensors[name + "fi.b"].shape[0]
-    qkv_w, qkv_b = _qkv_halves(tensors, name, hidden, heads)
+    in_w, in_b = _matrix(tensors, name + "fi.w", ffn), tensors[name + "fi.b"]
+    out_w = _matrix(tensors, name + "fo.w", hidden)
+    feed_forward = [
+        FeedForwardHalf(in_w[:, units].copy(), in_b[units], out_w[units].copy())
+        for units in (slice(0, ffn // 2), slice(ffn // 2, ffn))
+    ]
     return Layer(
-        qkv_w=qkv_w,
-        qkv_b=qkv_b,
-        attn_out_w=_halves(_matrix(tensors, name + "ao.w", hidden)),
+        attention=_attention_halves(tensors, name, hidden, heads),
         attn_out_b=tensors[name + "ao.b"],
         attn_norm=(tensors[name + "aln.w"], tensors[name + "aln.b"]),
-        ffn_in_w=_halves(_matrix(tensors, name + "fi.w", ffn)),
-        ffn_in_b=tensors[name + "fi.b"],
-        ffn_out_w=_halves(_matrix(tensors, name + "fo.w", hidden)),
+        feed_forward=(feed_forward[0], feed_forward[1]),
         ffn_out_b=tensors[name + "fo.b"],
         ffn_norm=(tensors[name + "oln.w"], tensors[name + "oln.b"]),
     )
@@ -193,21 +198,25 @@ def int8_round_trip(x: np.ndarray) -> np.ndarray:
     return steps.reshape(x.shape)
 
 
-def attend(qkv: np.ndarray, heads: int) -> np.ndarray:
-    """Self-attention of one text's tokens given their query | key | value columns for
-    ``heads`` heads ([L, 3 * heads * d]; all tokens see each other): the context [L, heads * d]."""
-    length = qkv.shape[0]
+def attention_half(x: np.ndarray, half: AttentionHalf, heads: int) -> np.ndarray:
+    """Self-attention of one text's tokens ``x`` [L, H] (already :func:`int8_round_trip`-ed)
+    through ``heads`` heads, projected by their rows of the output matrix: one addend of
+    the layer's attention output."""
+    length = x.shape[0]
+    qkv = x @ half.qkv_w + half.qkv_b
     query, key, value = qkv.reshape(length, 3, heads, -1).transpose(1, 2, 0, 3)
     scores = query @ key.transpose(0, 2, 1)
     scores -= scores.max(axis=-1, keepdims=True)
     np.exp(scores, out=scores)
     scores /= scores.sum(axis=-1, keepdims=True)
-    return (scores @ value).transpose(1, 0, 2).reshape(length, -1)
+    context = (scores @ value).transpose(1, 0, 2).reshape(length, -1)
+    return int8_round_trip(context) @ half.out_w
 
 
-def products(pair: Pair, x: np.ndarray, weights: Halves) -> tuple[np.ndarray, np.ndarray]:
-    """``x @ weights[0]`` and ``x @ weights[1]``, run through ``pair``."""
-    return pair(partial(np.matmul, x, weights[0]), partial(np.matmul, x, weights[1]))
+def feed_forward_half(x: np.ndarray, half: FeedForwardHalf) -> np.ndarray:
+    """One addend of the layer's feed-forward output: ``gelu(x W_in + b) W_out`` over its
+    units (``x`` already :func:`int8_round_trip`-ed, the product's input too)."""
+    return int8_round_trip(gelu(x @ half.in_w + half.in_b)) @ half.out_w
 
 
 @dataclass
@@ -246,22 +255,17 @@ class NumpyE5:
 
     def forward(self, ids: np.ndarray, pair: Pair = run_serially) -> np.ndarray:
         """Final hidden states [L, H] of one text's token ids (bos and eos included); each
-        product's two halves run through ``pair`` (:class:`~vectorstore.pair_runner.PairRunner`
-        for two threads): each output column is computed by one call, whoever runs it, so
-        ``pair`` never changes the result."""
+        layer's two halves run through ``pair`` (:class:`~vectorstore.pair_runner.PairRunner`
+        for two threads) and are added in a fixed order, so ``pair`` never changes the result."""
         x = self.embeddings(ids)
         half_heads = self.heads // 2
         for layer in self.layers:
-            qkv = products(pair, int8_round_trip(x), layer.qkv_w)
-            context = np.hstack(
-                [attend(q + b, half_heads) for q, b in zip(qkv, layer.qkv_b, strict=True)]
-            )
-            out = np.hstack(products(pair, int8_round_trip(context), layer.attn_out_w))
-            x = layer_norm(x + out + layer.attn_out_b, *layer.attn_norm, self.eps)
-            hidden = np.hstack(products(pair, int8_round_trip(x), layer.ffn_in_w))
-            hidden = int8_round_trip(gelu(hidden + layer.ffn_in_b))
-            out = np.hstack(products(pair, hidden, layer.ffn_out_w))
-            x = layer_norm(x + out + layer.ffn_out_b, *layer.ffn_norm, self.eps)
+            rounded = int8_round_trip(x)
+            a, b = pair(*(partial(attention_half, rounded, h, half_heads) for h in layer.attention))
+            x = layer_norm(x + (a + b + layer.attn_out_b), *layer.attn_norm, self.eps)
+            rounded = int8_round_trip(x)
+            a, b = pair(*(partial(feed_forward_half, rounded, h) for h in layer.feed_forward))
+            x = layer_norm(x + (a + b + layer.ffn_out_b), *layer.ffn_norm, self.eps)
         return x
 
 
