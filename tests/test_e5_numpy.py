@@ -235,3 +235,14 @@ def test_opening_an_index_for_reading_prepares_the_query_encoder_and_ingest_does
     assert prepared == []
     open_index(e5, embedder)
     assert prepared == [True]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_setting_decides_who_embeds_questions(enabled: bool) -> None:
+    from vectorstore.embedders import make_embedder
+
+    embedder = make_embedder(Settings(embedder="e5-engine", e5_numpy_queries=enabled))
+    assert isinstance(embedder, E5EngineEmbedder) and embedder.numpy_queries is enabled
+    text = "What did Wang Yi say about Ukraine?"
+    engine_vector = load_engine().query(text)
+    assert np.array_equal(embedder.embed_query(text), engine_vector) is not enabled

@@ -199,9 +199,10 @@ class E5EngineEmbedder:
         self.dim = int(self.engine.dim)
 
     @classmethod
-    def load(cls, threads: int | None = None) -> E5EngineEmbedder:
-        """The embedder over this process's engine (see :func:`load_engine`)."""
-        return cls(load_engine(threads))
+    def load(cls, threads: int | None = None, numpy_queries: bool = True) -> E5EngineEmbedder:
+        """The embedder over this process's engine (see :func:`load_engine`); questions by
+        the numpy encoder unless ``numpy_queries`` is false."""
+        return cls(load_engine(threads), numpy_queries=numpy_queries)
 
     def prepare_queries(self) -> None:
         """Start loading the numpy query encoder in the background (~0.4 s, ~130 MB), for a
