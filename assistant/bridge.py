@@ -1,12 +1,14 @@
 """Offline English→Arabic query bridge: a bilingual lexicon plus transliteration of names.
 
 What it does: turns an English (or mixed) question into Arabic surface forms that the
-Arabic lexical index can match, with no model and no network. Two mechanisms:
+Arabic lexical index can match, with no model and no network. Three mechanisms:
 
 * a hand-written bilingual lexicon (``assistant/data/en_ar_lexicon.tsv``, documented in
   ``assistant/data/README.md``) of the people, places, organisations and news vocabulary
   of the corpus, matched longest phrase first, case-insensitively, with a tiny rule-based
   English lemmatiser (``talks`` → ``talk``) used for lookups only;
+* the Arabic names of countries the lexicon lacks, from CLDR's country names
+  (:func:`assistant.countries.english_country`: "Kuwait", "Algerian");
 * rule-based transliteration of capitalised names the lexicon lacks (``Zardari`` →
   skeleton ``زردر``), matched against the consonant skeletons of the corpus vocabulary.
 
@@ -27,6 +29,7 @@ from os import PathLike
 from pathlib import Path
 
 from assistant.arabic import detect_language, normalize, strip_clitics
+from assistant.countries import arabic_forms, english_country
 
 DEFAULT_LEXICON_PATH = Path(__file__).resolve().parent / "data" / "en_ar_lexicon.tsv"
 CATEGORIES = frozenset({"person", "place", "org", "term"})
@@ -50,6 +53,7 @@ identify find outline name two kind sort type besides apart despite while since
 shortly gives gave given giving
 """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+COUNTRY = "country"  # label of a country the lexicon lacks, named by CLDR: a name, like a transliteration
 # Keys that are also ordinary lowercase words: they match only when written as below
 # (or in capitals), so "tell us" and "what may happen" add no United States or مايو.
 _CASED_KEYS = {"us": "US", "may": "May", "march": "March"}
@@ -114,7 +118,7 @@ class BridgeResult:
 
     ``arabic_terms`` are Arabic surface forms in question order, deduplicated after
     normalisation; ``matched`` pairs each English phrase of the question with the lexicon
-    headword (or ``"transliteration"``, ``"number"``, ``"arabic"``) that produced terms;
+    headword (or ``"transliteration"``, ``"country"``, ``"number"``, ``"arabic"``) that produced terms;
     ``unmatched`` lists content words nothing could bridge.
     """
 
@@ -527,6 +531,10 @@ def _bridge_at(
     if token.lower.isdigit():
         _add(result, seen, token.text, "number", [token.lower])
     elif token.lower not in STOPWORDS:
+        country = english_country(token.text)
+        if country is not None:  # any country, by CLDR's names: "Algeria", "Kuwaiti"
+            _add(result, seen, token.text, COUNTRY, list(arabic_forms(country)))
+            return i + 1
         found: list[str] = []
         if vocabulary is not None and token.text[0].isupper():
             exact, near = _transliteration_matches(token.text, vocabulary)

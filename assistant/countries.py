@@ -40,7 +40,7 @@ OTHER_ENGLISH_NAMES: dict[str, tuple[str, ...]] = {
     "CV": ("Cabo Verde",),
     "PS": ("Palestine",),
     "GB": ("Britain", "Great Britain", "UK", "U.K."),
-    "US": ("USA", "US", "U.S.", "United States of America"),
+    "US": ("USA", "US", "U.S.", "United States of America", "America"),
     "AE": ("UAE",),
     "HK": ("Hong Kong",),
     "MO": ("Macau", "Macao"),
@@ -190,3 +190,88 @@ def _stem_match(term: str, stem: str) -> bool:
     """``term`` is ``stem``, starts with it, or is a start of it of at least three letters
     (the stemmer cuts "السوداني" to "سود", "سودان" being the name)."""
     return term.startswith(stem) or (len(term) >= 3 and stem.startswith(term))
+
+
+# English adjective and people endings a country name takes ("Algerian", "Kuwaiti",
+# "Sudanese", "Jordanians"), tried shortest first ("Nigerian" is Nigeria, not Niger).
+_DEMONYM_ENDINGS = ("", "s", "n", "i", "is", "an", "ns", "ese", "ian", "ans", "ians")
+# "Ital" names Italy, "Leban" Lebanon: at most this many letters of the name left off.
+_DEMONYM_CUT = 2
+
+
+@lru_cache(maxsize=1)
+def _english_one_word() -> dict[str, str]:
+    """Every one-word English country name (as written) → its code."""
+    names = english_names().items()
+    return {name: code for code, forms in names for name in forms if name.isalpha()}
+
+
+@lru_cache(maxsize=4096)
+def english_country(word: str) -> str | None:
+    """The code of the country a capitalised English word names or qualifies: the name itself,
+    or its adjective or people ("Algerian", "Kuwaiti", "Palestinian", "Italian"); None for any
+    other word, and for a start shared by several countries ("Guinean").
+
+    >>> english_country("Algeria"), english_country("Kuwaiti"), english_country("Italian"), english_country("Which")
+    ('DZ', 'KW', 'IT', None)
+    >>> english_country("Sudan's")
+    'SD'
+    """
+    word = re.sub(r"['’]s?$", "", word)  # "Kuwait's", "Jordanians'"
+    if not word[:1].isupper() or len(word) < 4:
+        return None
+    names = _english_one_word()
+    stems = [word[: len(word) - len(end)] for end in _DEMONYM_ENDINGS if word.endswith(end)]
+    for stem in stems:
+        if stem in names:
+            return names[stem]
+    for stem in (s for s in stems if len(s) >= 4):
+        found = {
+            code
+            for name, code in names.items()
+            if name.startswith(stem) and len(name) - len(stem) <= _DEMONYM_CUT
+        }
+        if len(found) == 1:
+            return found.pop()
+    return None
+
+
+def arabic_forms(code: str) -> tuple[str, ...]:
+    """The Arabic words a text uses for the country ``code``: its one-word names (every name,
+    when it has none of one word) and their adjectives ("الجزائر" → "الجزائري", "الجزائرية";
+    "إيطاليا" → "إيطالي", "إيطالية"), which the stemmer does not bring back to the name.
+
+    >>> arabic_forms("DZ")
+    ('الجزائر', 'الجزائري', 'الجزائرية')
+    """
+    names = arabic_names().get(code, ())
+    single = [name for name in names if " " not in name.strip()] or list(names)
+    forms: list[str] = []
+    for name in single:
+        base = name[:-2] if name.endswith(("ية", "يا")) else name.removesuffix("ا").removesuffix("ي")
+        forms += [name] if " " in name.strip() else [name, base + "ي", base + "ية"]
+    return tuple(dict.fromkeys(forms))
+
+
+@lru_cache(maxsize=1)
+def form_stems() -> dict[str, str]:
+    """Analysed term → code, for the one-word :func:`arabic_forms` of every country, when no
+    other country shares the term (a name of several words gives none: "منطقة" and "المحيط"
+    in "منطقة هونغ كونغ …" and "… في المحيط الهندي" are everyday words)."""
+    found: dict[str, set[str]] = {}
+    for code in arabic_names():
+        for form in (f for f in arabic_forms(code) if " " not in f.strip()):
+            for term in analyse(form):
+                found.setdefault(term, set()).add(code)
+    return {term: next(iter(codes)) for term, codes in found.items() if len(codes) == 1}
+
+
+def country_of_terms(terms: frozenset[str] | set[str]) -> str | None:
+    """The code of the country one of the analysed ``terms`` names ("جزاير" → DZ), if any.
+
+    >>> country_of_terms({"ارد"}), country_of_terms({"اجتماع"})
+    ('JO', None)
+    """
+    stems = form_stems()
+    return next((stems[t] for t in sorted(terms) if t in stems), None)
+

@@ -51,6 +51,7 @@ CONTEXT_WEIGHT = 0.5  # a slot filled around the sentence (its passage) counts h
 STATEMENT_WEIGHT = 0.5  # the asked speaker saying it, times the topic share the sentence fills
 RANK_WEIGHT = 0.15  # tie-breaker: the passage's retrieval rank
 EQUALLY_STRONG = 0.9  # a further quote at least this close to the best is kept
+MIN_ALONE = 0.3  # ... or as full by itself, when it confirms at least this share of the question
 COMPLEMENT_SCORE = 0.6  # a further quote answering an open part must be at least this strong
 MIN_GAIN = 0.15  # ... and fill at least this share of the question's slots that are still open
 ELABORATION_SCORE = 0.5  # the sentence after the best one, on its topic, is kept from this score
@@ -159,7 +160,21 @@ def text_terms(analysis: QueryAnalysis, text: str) -> set[str]:
     stemmer kept a "ب" on one side ("بأفغانستان" fills the slot "أفغانستان")."""
     terms = set(analyse(text))
     bare = {unclitic(t) for t in terms}
-    return terms | {t for slot in analysis.slots for t in slot if unclitic(t) in bare}
+    found = {t for slot in analysis.slots for t in slot if unclitic(t) in bare}
+    return terms | found | same_country(analysis, terms)
+
+
+def same_country(analysis: QueryAnalysis, terms: set[str]) -> set[str]:
+    """The question's slot terms that name a country which ``terms`` name in another form:
+    the stemmer keeps "الأردن" (ارد) and "الأردنية" (اردن) apart, but both are Jordan."""
+    from assistant.countries import form_stems
+
+    stems = form_stems()
+    asked = {t: stems[t] for slot in analysis.slots for t in slot if t in stems}
+    if not asked:
+        return set()
+    present = {stems[t] for t in terms if t in stems}
+    return {t for t, code in asked.items() if code in present}
 
 
 def coverage(analysis: QueryAnalysis, text: str, names: list[str], model_read: bool = False) -> float:
@@ -402,6 +417,7 @@ def pick(
         elsewhere = sentence.chunk.source not in {s.chunk.source for s in chosen}
         as_strong = sentence.score >= EQUALLY_STRONG * best.score or (
             _said_by(sentence, asked, elsewhere)
+            and sentence.alone >= MIN_ALONE
             and own >= EQUALLY_STRONG * share(weights, best.filled)
             and sentence.score >= COMPLEMENT_SCORE * best.score
         )

@@ -212,6 +212,8 @@ def index_name(settings: Settings, embedder: Embedder) -> str:
 def open_index(settings: Settings, embedder: Embedder | None = None, create: bool = False) -> Index:
     """Open the index for reading (``create=False``) or writing; never mixes embedders."""
     embedder = embedder or make_embedder(settings)
+    if not create and hasattr(embedder, "prepare_queries"):
+        embedder.prepare_queries()  # the e5 engine's numpy query encoder loads meanwhile
     client = make_client(settings)
     name = index_name(settings, embedder)
     tokens = get_token_counter(settings).id  # chunks split by another counter differ

@@ -4,10 +4,14 @@ Per run, under the single-writer lock (with a Chroma server: the lease, :mod:`as
 
 1. compare the folder with the manifest (content hashes) and the manifest with what
    Chroma really holds, so a run killed mid-way is detected and repaired;
-2. remove chunks of deleted files and orphans no manifest entry claims;
-3. clean, split and embed new or changed files, delete their stale chunks, upsert the
-   new ones (ids are deterministic, so a repeat upsert is harmless), then record them;
-   a large ingest prepares files in a worker process while this one writes to Chroma;
+2. clean and split new or changed files, embed only their chunks Chroma does not hold yet
+   (an edit re-embeds the chunks around it, not the article; a text Chroma holds under
+   another id, e.g. of a renamed file, reuses that vector), delete their stale chunks,
+   upsert the new ones (ids are deterministic, so a repeat upsert is harmless) and update
+   the kept ones' offsets, then record them; a large ingest prepares files in a worker
+   process while this one writes to Chroma;
+3. remove chunks of deleted files and orphans no manifest entry claims (after step 2, so
+   a renamed file's vectors are still there to reuse);
 4. rebuild the BM25 index when anything changed, from the terms analysed on the way
    (only unchanged chunks are read back from Chroma).
 
@@ -26,6 +30,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from assistant.documents import list_article_files
 from assistant.errors import BackendError, StoreMismatchError, UserError
@@ -72,14 +77,17 @@ class IngestReport:
     overlapped: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
     sentence_vectors: int = 0  # sentences newly embedded for answer selection
+    embedded: int = 0  # chunks embedded (new ones; those Chroma already held are not)
 
     def summary(self) -> str:
-        """One line: counts of files by outcome, chunks, sentences embedded, time."""
+        """One line: counts of files by outcome, chunks (and how many were embedded),
+        sentences embedded, time."""
+        embedded = f" ({self.embedded} embedded)" if self.embedded else ""
         sentences = f"; {self.sentence_vectors} sentence vectors cached" if self.sentence_vectors else ""
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
             f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped; "
-            f"{self.chunks} chunks in the index{sentences}; {self.seconds:.2f} s"
+            f"{self.chunks} chunks in the index{embedded}{sentences}; {self.seconds:.2f} s"
         )
 
     def foreground_seconds(self) -> float:
@@ -150,33 +158,61 @@ def _store_groups(
 
     A large ingest prepares in a worker process, up to ``_WorkerPipeline.AHEAD`` groups
     ahead of the writes (see :mod:`assistant.ingest_prepare`); if that worker dies, the rest is prepared here and
-    the BM25 terms it had are read back from Chroma. Returns the builder holding the BM25
-    terms of what was prepared (``None`` when nothing is to be rebuilt).
+    the BM25 terms it had are read back from Chroma. Either way a group is prepared against
+    the ids ``stored`` holds for its files, whose chunks are not embedded again. Returns the
+    builder holding the BM25 terms of what was prepared (``None`` when nothing is to be rebuilt).
     """
     # A small first group gets the first Chroma write going sooner.
     groups = [todo[:FIRST_GROUP_FILES]] if todo else []
     groups += [todo[i : i + GROUP_FILES] for i in range(FIRST_GROUP_FILES, len(todo), GROUP_FILES)]
     done = 0
     if len(todo) >= PROCESS_MIN_FILES:
-        worker = _WorkerPipeline(groups, index, analyse=builder is not None)
+        worker = _WorkerPipeline(groups, index, analyse=builder is not None, stored=stored)
         try:
             for prepared in worker:
                 _write_group(index, prepared, report, stored)
                 done += 1
                 _progress(progress, groups, done, len(todo))
-            report.overlapped.update(("clean", "split", "embed", "analyse"))
+            report.overlapped.update(("clean", "split", "analyse"))
+            if worker.embedder is not None:  # else the model, kept here, embedded in the foreground
+                report.overlapped.add("embed")
             report.timings["prepare_wait"] = worker.waited
             return worker.builder if builder is not None else None
         except WorkerStopped as exc:
             report.notes.append(f"the preparation worker stopped ({exc}); went on in this process")
             log.warning("ingest: preparation worker stopped; preparing the rest in this process")
             builder = lexical.LexicalBuilder() if builder is not None else None
+    cheap = index.embedder if _cheap_model(index.embedder) else None  # else embedded by _write_group
     for group in groups[done:]:
-        prepared = prepare(group, index.settings, index.embedder, builder)
+        prepared = prepare(group, index.settings, cheap, builder, _stored_ids(group, stored))
         _write_group(index, prepared, report, stored)
         done += 1
         _progress(progress, groups, done, len(todo))
     return builder
+
+
+def _cheap_model(embedder: Embedder) -> bool:
+    """Whether ``embedder`` is the hashing model: cheap to send to the worker and to run where
+    a group is prepared, and cheaper to run than to look its texts up in Chroma. A neural
+    model stays in this process (loading it twice would double its memory) and embeds in
+    :func:`_write_group`, after the texts Chroma already holds were looked up."""
+    return isinstance(embedder, HashingEmbedder)
+
+
+def _known_vectors(index: Index, prepared: Prepared) -> dict[str, Any]:
+    """Vectors Chroma holds for the texts of the group's new chunks under other ids (a renamed
+    or re-filed article): a lookup of ~10-30 ms per 100 texts, where a neural model spends
+    ~0.5 CPU-s on each."""
+    assert index.store is not None
+    t = time.perf_counter()
+    known = index.store.vectors_by_text(c.text for c in prepared.chunks if c.chunk_id not in prepared.stored)
+    prepared.add_time("lookup", t)
+    return known
+
+
+def _stored_ids(group: list[Path], stored: dict[str, set[str]]) -> frozenset[str]:
+    """The chunk ids the store holds for the files of ``group`` (a source is its file name)."""
+    return frozenset().union(*(stored.get(path.name, ()) for path in group))
 
 
 def _progress(progress: Progress | None, groups: list[list[Path]], done: int, total: int) -> None:
@@ -189,12 +225,13 @@ class _WorkerPipeline:
 
     AHEAD = 8  # groups requested ahead: their replies wait on disk, ~10 MB a group
 
-    def __init__(self, groups: list[list[Path]], index: Index, analyse: bool) -> None:
+    def __init__(self, groups: list[list[Path]], index: Index, analyse: bool, stored: dict[str, set[str]]) -> None:
         self.groups = groups
+        self.stored = stored
         self.settings = index.settings
         # The hashing embedder is cheap to send and to run there; a neural model stays
         # here (loading it twice would double its memory) and embeds in this process.
-        self.embedder = index.embedder if isinstance(index.embedder, HashingEmbedder) else None
+        self.embedder = index.embedder if _cheap_model(index.embedder) else None
         self.analyse = analyse
         self.builder: lexical.LexicalBuilder | None = None
         self.waited = 0.0
@@ -205,7 +242,9 @@ class _WorkerPipeline:
             sent = 0
             for received in range(len(self.groups)):
                 while sent < len(self.groups) and sent - received <= self.AHEAD:
-                    worker.send(("prepare", self.groups[sent], self.settings, self.embedder, self.analyse))
+                    group = self.groups[sent]
+                    stored = _stored_ids(group, self.stored)
+                    worker.send(("prepare", group, self.settings, self.embedder, self.analyse, stored))
                     sent += 1
                     if sent == len(self.groups) and self.analyse:
                         worker.send(("builder",))  # built there while the last groups are written
@@ -222,7 +261,8 @@ class _WorkerPipeline:
 
 
 def _write_group(index: Index, prepared: Prepared, report: IngestReport, stored: dict[str, set[str]]) -> None:
-    """Embed (if the worker did not), upsert, delete stale chunks, then record the group.
+    """Embed (if the worker did not) the chunks Chroma lacks, write the group's chunks (new
+    ones with their vectors, kept ones' moved offsets), delete stale chunks, then record it.
 
     ``stored`` is the plan's snapshot of chunk ids by source: under the writer lock only this
     run changes the store, and each source is stored once, so it stays right for every group
@@ -233,16 +273,14 @@ def _write_group(index: Index, prepared: Prepared, report: IngestReport, stored:
     assert index.store is not None
     index.guard.ensure()
     if prepared.vectors is None:
-        embed(prepared, index.embedder)
+        embed(prepared, index.embedder, _known_vectors(index, prepared))
     for stage, seconds in prepared.timings.items():
         report.timings[stage] = report.timings.get(stage, 0.0) + seconds
     report.skipped.extend(prepared.skipped)
+    report.embedded += prepared.embedded
     t = time.perf_counter()
-    done = 0
-    already = set().union(*(stored.get(source, set()) for source in prepared.entries))
-    for vectors in prepared.vectors or []:
-        index.store.write(prepared.chunks[done : done + len(vectors)], vectors, already)
-        done += len(vectors)
+    for chunks, vectors in zip(prepared.batches(), prepared.vectors or [], strict=True):
+        index.store.write(chunks, vectors, prepared.stored)
     for source, entry in prepared.entries.items():
         index.store.delete(stored.get(source, set()) - set(entry["chunk_ids"]))
     t = report.add_time("chroma", t)
@@ -396,6 +434,22 @@ def _cache_sentence_vectors(settings: Settings, index: Index, report: IngestRepo
     report.add_time("sentence_vectors", since)
 
 
+def _remove_sources(index: Index, sources: set[str], report: IngestReport) -> None:
+    """Delete the chunks of files that are gone (and of orphans) and forget them.
+
+    This runs after the new and changed files are written, so a renamed file's chunks are
+    still stored when its new name is prepared and their vectors are reused (``_known_vectors``).
+    A crash before it leaves the gone files in the manifest; the next run removes them.
+    """
+    assert index.store is not None
+    for source in sorted(sources):
+        index.guard.ensure()
+        index.store.delete(index.store.get_source_ids(source))
+        if index.manifest.files.pop(source, None) is not None:
+            report.removed.append(source)
+    index.manifest.save()
+
+
 def _update(index: Index, files: list[Path], report: IngestReport, progress: Progress | None) -> None:
     """The ingest proper, under the writer guard (see module doc). With a Chroma server the
     version stamp advances before the first change and after the last, so other instances
@@ -405,13 +459,8 @@ def _update(index: Index, files: list[Path], report: IngestReport, progress: Pro
     changed = bool(todo or to_remove or report.repaired)
     if changed and index.meta is not None:
         index.meta.advance_stamp("ingesting")
-    for source in sorted(to_remove):
-        index.guard.ensure()
-        index.store.delete(index.store.get_source_ids(source))
-        if index.manifest.files.pop(source, None) is not None:
-            report.removed.append(source)
-    index.manifest.save()
     builder = _store_groups(index, todo, report, stored, lexical.LexicalBuilder() if changed else None, progress)
+    _remove_sources(index, to_remove, report)
     _save_lexical(index, report, builder)
     if index.meta is not None and (changed or index.meta.stamp() is None):
         index.stamp, index.synced = index.meta.advance_stamp(index.lexical.fingerprint if index.lexical else ""), True

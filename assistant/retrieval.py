@@ -100,6 +100,7 @@ QUESTION_WORDS = set(
     )
 ) | set(analyse("منه منها منهم عنه عنها عنهم فيه فيها فيهم عليه عليها إليه إليها له لها لهم به بها هذا هذه ذلك تلك"
     " وفي ومن وعن وعلى ومع وإلى"  # a preposition after "و" (the stemmer leaves "وفي" whole)
+    " وبأي بأي لأي ولأي وكم بكم فكم وأين وهل"  # a question word after "و" or a preposition
 )) | {analyse_word(v) for v in SPEECH_VERBS_AR} | set(analyse("تقول قول يقولون قالوا"))
 ENGLISH_QUESTION_WORDS = {
     "what", "did", "does", "do", "say", "said", "says", "about", "the", "of", "in", "on", "who", "when",
@@ -108,6 +109,7 @@ ENGLISH_QUESTION_WORDS = {
     "report", "reports", "article", "articles",
 }  # fmt: skip
 PASSED_THROUGH = ("arabic", "number")  # bridge labels of tokens kept as they are
+NAME_LABELS = ("transliteration", "country")  # bridge labels of names found outside the lexicon
 # Capitalised in English but not names: an article may give a date in figures only.
 CALENDAR_WORDS = frozenset({
     "january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -253,15 +255,19 @@ def _english_slots(
     return slots
 
 
-def phrase_terms(names: set[str]) -> Callable[[str], frozenset[str]]:
+def phrase_terms(
+    names: set[str], vocabulary: Collection[str] | None = None
+) -> Callable[[str], frozenset[str]]:
     """A function giving a bridged phrase's topic terms (the analysed Arabic of the phrase
     bridged alone, minus non-topic terms and ``names``), each phrase bridged once per question:
-    the slots and the name slots both ask for them."""
+    the slots and the name slots both ask for them. ``vocabulary``: the one the question was
+    bridged with, so that a name it transliterated ("Tawjihi" → التوجيهي) is a slot too."""
     from assistant.bridge import bridge_query
 
     @cache
     def terms_of(phrase: str) -> frozenset[str]:
-        return frozenset(t for t in analyse(bridge_query(phrase, language="en").text) if _is_topic(t, names))
+        bridged = bridge_query(phrase, vocabulary, language="en").text
+        return frozenset(t for t in analyse(bridged) if _is_topic(t, names))
 
     return terms_of
 
@@ -282,7 +288,7 @@ def name_slot_indices(
     terms_of = terms_of or phrase_terms(names)
     found: dict[int, str] = {}
     for phrase, label in result.matched:
-        if label in PASSED_THROUGH or not (label == "transliteration" or label[:1].isupper()):
+        if label in PASSED_THROUGH or not (label in NAME_LABELS or label[:1].isupper()):
             continue
         if set(phrase.lower().split()) & CALENDAR_WORDS:
             continue
@@ -315,17 +321,18 @@ def analyse_query(
         from assistant.bridge import bridge_query
 
         result = bridge_query(question, language=language)
+        words_: Collection[str] | None = None
         if vocabulary and any(w[:1].isupper() for w in result.unmatched):
             words_ = vocabulary() if callable(vocabulary) else vocabulary
             result = bridge_query(question, words_, language=language)
         arabic_text = " ".join([translation, result.text]).strip()
-        terms_of = phrase_terms(names)
+        terms_of = phrase_terms(names, words_)
         slots = _english_slots(result, speakers, terms_of)
         name_slots = name_slot_indices(result, slots, names, terms_of)
         untranslated = [w for w in result.unmatched if w.lower() not in ENGLISH_QUESTION_WORDS]
         bridged = list(result.arabic_terms)
         lexicon_words = frozenset(
-            w for phrase, label in result.matched if label not in (*PASSED_THROUGH, "transliteration")
+            w for phrase, label in result.matched if label not in (*PASSED_THROUGH, *NAME_LABELS)
             for w in phrase.lower().split()
         )
     else:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -67,8 +68,16 @@ def measure_corpus(
     return {
         k: result.get(k)
         for k in (
-            *HEADLINE, "ingest_s", "retrieval_en_p50_ms", "retrieval_ar_p50_ms",
-            "retrieval_en_p95_ms", "retrieval_ar_p95_ms",
+            *HEADLINE,
+            "ingest_s",
+            "retrieval_en_p50_ms",
+            "retrieval_ar_p50_ms",
+            "retrieval_en_p95_ms",
+            "retrieval_ar_p95_ms",
+            "retrieval_encoder_wall_p50_ms",
+            "retrieval_encoder_wall_p95_ms",
+            "retrieval_rest_wall_p50_ms",
+            "retrieval_rest_wall_p95_ms",
         )  # fmt: skip
     }
 
@@ -116,7 +125,7 @@ def bench_e5(
     root = Path(tempfile.mkdtemp(prefix="bench-e5-", dir=work))
     questions = eval_queries(QUESTIONS)
     try:
-        result: dict[str, Any] = {"embedder_setting": ENGINE}
+        result: dict[str, Any] = {"embedder_setting": ENGINE, "load_average_start": _load()}
         if size:
             corpus = write_corpus(root / "data-synthetic", size, ARTICLES, SEED, sampled)
             spans = [Query(text, "ar", (), "sampled") for text in corpus.queries]
@@ -131,9 +140,65 @@ def bench_e5(
         _say("bundled", result["bundled"])
         result["cold"] = cold_start(root / "run-bundled" / "store", bundled, questions, cold_runs)
         _say("cold", result["cold"])
+        result["load_average_end"] = _load()
         return result
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+RETRIEVAL_P95_TARGET_MS = 50.0
+COLD_RATIO_TARGET = 2.0
+
+
+def _load() -> float | None:
+    """The 1-minute load average (None where the OS has none)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:  # pragma: no cover - no load average on this OS
+        return None
+
+
+def _verdict(value: float | None, target: float) -> str:
+    if value is None:
+        return "not measured"
+    return "met" if value <= target else "NOT met"
+
+
+def issue_summary(result: dict[str, Any]) -> str:
+    """What issue 13 asks of the e5 engine, in a few lines: retrieval p95 on the bundled
+    index (target <= 50 ms), per language, where the wall time goes, CPU per question,
+    cold ``ask`` against importing chromadb + bm25s (target <= 2x), and the machine's load
+    (wall times on a busy machine are not the idle figure the targets mean).
+
+    >>> print(issue_summary({"bundled": {"retrieval_p95_ms": 48.2}, "cold": {}})
+    ... )  # doctest: +ELLIPSIS
+    issue 13 (e5 engine, bundled index):
+      retrieval p50 None ms, p95 48.2 ms (target p95 <= 50 ms: met)
+    ...
+    """
+    b, c = result.get("bundled", {}), result.get("cold", {})
+    ms = "{}/{} ms".format
+    lines = [
+        "issue 13 (e5 engine, bundled index):",
+        f"  retrieval p50 {b.get('retrieval_p50_ms')} ms, p95 {b.get('retrieval_p95_ms')} ms "
+        f"(target p95 <= {RETRIEVAL_P95_TARGET_MS:.0f} ms: "
+        f"{_verdict(b.get('retrieval_p95_ms'), RETRIEVAL_P95_TARGET_MS)})",
+        f"  p50/p95 by language: ar {ms(b.get('retrieval_ar_p50_ms'), b.get('retrieval_ar_p95_ms'))}"
+        f", en {ms(b.get('retrieval_en_p50_ms'), b.get('retrieval_en_p95_ms'))}",
+        "  wall p50/p95: encoding the question "
+        f"{ms(b.get('retrieval_encoder_wall_p50_ms'), b.get('retrieval_encoder_wall_p95_ms'))}, "
+        f"the rest {ms(b.get('retrieval_rest_wall_p50_ms'), b.get('retrieval_rest_wall_p95_ms'))}",
+        f"  CPU per question {b.get('retrieval_cpu_ms_per_query')} ms, of which encoding "
+        f"{b.get('retrieval_encoder_cpu_ms_per_query')} ms",
+        f"  cold ask {c.get('cold_ask_s')} s vs import chromadb+bm25s "
+        f"{c.get('import_chromadb_bm25s_s')} s: {c.get('cold_ask_vs_import')}x "
+        f"(target <= {COLD_RATIO_TARGET:.0f}x: "
+        f"{_verdict(c.get('cold_ask_vs_import'), COLD_RATIO_TARGET)})",
+        f"  load average (1 min) at start {result.get('load_average_start')}, at end "
+        f"{result.get('load_average_end')} on {os.cpu_count()} CPUs: the targets mean an "
+        "idle machine",
+    ]
+    return "\n".join(lines)
 
 
 def _say(label: str, values: dict[str, Any]) -> None:
@@ -167,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(text, encoding="utf-8")
     print(text)
+    print(issue_summary(result))
     return 0
 
 

@@ -118,11 +118,15 @@ def hit_rate(
 
 
 def timed_queries(
-    queries: Sequence[Query], search: Callable[[str], list[str]], prefix: str
+    queries: Sequence[Query],
+    search: Callable[[str], list[str]],
+    prefix: str,
+    samples_out: list[float] | None = None,
 ) -> tuple[dict[str, Any], list[list[str]]]:
     """Run ``search`` (question -> ranked source files) once per query, after one warm-up
     per language (timed apart: the first English question builds the bridge's index);
-    latency percentiles overall and per language, and each query's files."""
+    latency percentiles overall and per language, and each query's files. Each query's
+    milliseconds are also appended to ``samples_out`` when given."""
     first: dict[str, float] = {}
     for lang in sorted({q.lang for q in queries}):
         started = time.perf_counter()
@@ -134,6 +138,8 @@ def timed_queries(
         started = time.perf_counter()
         ranked.append(search(query.text))
         samples.append((time.perf_counter() - started) * 1000)
+    if samples_out is not None:
+        samples_out.extend(samples)
     stats = latency_stats(samples, prefix)
     for lang in sorted({q.lang for q in queries}):
         picked = [s for s, q in zip(samples, queries, strict=True) if q.lang == lang]
@@ -188,21 +194,42 @@ def _cpu_s() -> float:
 
 class EncoderClock:
     """An embedder wrapper adding up the process CPU seconds its ``embed_query`` calls take
-    (all threads: the engine's OpenMP workers count), everything else passed through."""
+    (all threads: the engine's OpenMP workers count) and keeping each call's wall
+    milliseconds, everything else passed through."""
 
     def __init__(self, embedder: Any) -> None:
         self.embedder = embedder
         self.cpu_s = 0.0
+        self.wall_ms: list[float] = []
 
     def embed_query(self, text: str) -> Any:
-        started = _cpu_s()
+        started, wall_started = _cpu_s(), time.perf_counter()
         try:
             return self.embedder.embed_query(text)
         finally:
             self.cpu_s += _cpu_s() - started
+            self.wall_ms.append((time.perf_counter() - wall_started) * 1000)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.embedder, name)
+
+
+def wall_split(totals_ms: Sequence[float], encoder_ms: Sequence[float]) -> dict[str, Any]:
+    """Where each timed retrieval's wall time went: encoding the question (the last
+    ``len(totals_ms)`` encoder calls, one per retrieval) and the rest (analysis, search,
+    fusion), as p50/p95; empty when the calls do not pair up one to one.
+
+    >>> wall_split([10.0, 20.0, 30.0], [1.0, 8.0, 16.0, 25.0])["retrieval_rest_wall_p50_ms"]
+    4.0
+    """
+    if not totals_ms or len(encoder_ms) < len(totals_ms):
+        return {}
+    encoding = list(encoder_ms[-len(totals_ms) :])
+    rest = [total - enc for total, enc in zip(totals_ms, encoding, strict=True)]
+    return {
+        **latency_stats(encoding, "retrieval_encoder_wall"),
+        **latency_stats(rest, "retrieval_rest_wall"),
+    }
 
 
 def measure_serving(settings: Any, queries: Sequence[Query]) -> dict[str, Any]:
@@ -222,12 +249,14 @@ def measure_serving(settings: Any, queries: Sequence[Query]) -> dict[str, Any]:
     encoder = EncoderClock(index.embedder)
     index.embedder = encoder
     cpu_started = _cpu_s()
-    stats, ranked = timed_queries(queries, search, "retrieval")
+    totals: list[float] = []
+    stats, ranked = timed_queries(queries, search, "retrieval", totals)
     # Mean CPU per retrieval (warm-ups included): what a query costs whatever the load; and
     # the part of it spent encoding the question (the rest is ours: analysis, search, fusion).
     runs = len(queries) + len({q.lang for q in queries})
     result["retrieval_cpu_ms_per_query"] = round((_cpu_s() - cpu_started) * 1000 / runs, 2)
     result["retrieval_encoder_cpu_ms_per_query"] = round(encoder.cpu_s * 1000 / runs, 2)
+    result.update(wall_split(totals, encoder.wall_ms))
     index.embedder = encoder.embedder
     result.update(stats)
     result.update(quality(ranked, queries, "hit3"))

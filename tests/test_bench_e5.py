@@ -67,3 +67,26 @@ def test_the_scale_report_shows_the_e5_figures_issue_13_asks_for() -> None:
                  "| cold ask / import (target ≤ 2) | 1.40 |", "| bundled ask p95 (ms) | – |"):  # fmt: skip
         assert line in section, line
     assert "## The bundled e5 engine" not in markdown([{"chunks": 10}])
+
+
+def test_the_e5_bench_ends_with_issue_13s_targets_and_the_machines_load() -> None:
+    from eval.bench_e5 import issue_summary
+
+    result = {
+        "load_average_start": 0.9,
+        "load_average_end": 1.1,
+        "bundled": {
+            "retrieval_p50_ms": 27.7, "retrieval_p95_ms": 51.0, "retrieval_ar_p95_ms": 33.1,
+            "retrieval_en_p95_ms": 37.2, "retrieval_encoder_wall_p95_ms": 33.1,
+            "retrieval_rest_wall_p95_ms": 2.6, "retrieval_cpu_ms_per_query": 48.3,
+            "retrieval_encoder_cpu_ms_per_query": 45.7,
+        },
+        "cold": {"cold_ask_s": 2.2, "import_chromadb_bm25s_s": 1.4, "cold_ask_vs_import": 1.54},
+    }  # fmt: skip
+    summary = issue_summary(result)
+    assert "p95 51.0 ms (target p95 <= 50 ms: NOT met)" in summary
+    assert "1.54x (target <= 2x: met)" in summary
+    assert "encoding the question None/33.1 ms, the rest None/2.6 ms" in summary
+    assert "CPU per question 48.3 ms, of which encoding 45.7 ms" in summary
+    assert "load average (1 min) at start 0.9, at end 1.1" in summary
+    assert "not measured" in issue_summary({"bundled": {}, "cold": {}})

