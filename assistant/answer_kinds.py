@@ -153,7 +153,7 @@ def unplaced_value(question: str, quotes: list[str]) -> str | None:
 
 # "How much did it cost / what price / what is it worth", "كم كلفة / ما سعر / ما قيمة": money.
 _ASKS_MONEY = re.compile(
-    r"\bhow much (?:\w+\s+){0,8}?(?:cost|costs|pay|paid|pays|charge|charged|spend|spent|earn|earned|money|"
+    r"\bhow much (?:[\w'’-]+\s+){0,8}?(?:cost|costs|pay|paid|pays|charge|charged|spend|spent|earn|earned|money|"
     r"fee|fees|price|prices|tuition|rent|salary|salaries|wage|wages|fine|fines)\b"
     r"|\b(?:what|which) (?:is the |was the |will be the )?(?:price|cost|fee|value)\b|\bprice per\b|\bworth\b"
     r"|(?:^|\s)(?:كم|ما|ماهي|ما هي)\s+(?:\S+\s+)?(?:كلفه|تكلفه|سعر|ثمن|قيمه|اسعار|رسوم)(?:\s|$)",
@@ -162,7 +162,7 @@ _ASKS_MONEY = re.compile(
 # A change of a price ("How much did the price of bread rise?") may be answered by a share.
 _CHANGE = re.compile(
     r"\b(?:rise|rises|rose|risen|increase\w*|fall|falls|fell|fallen|drop\w*|declin\w*|grow|grew|grown|"
-    r"jump\w*|climb\w*|change\w*|cut|cuts|rais\w*|lower\w*|(?:gone|went|go|goes) (?:up|down))\b|"
+    r"jump\w*|climb\w*|change\w*|rais\w*|lower\w*|(?:gone|went|go|goes) (?:up|down))\b|"
     + word_pattern("ارتفع", "ارتفعت", "ارتفاع", "انخفض", "انخفضت", "انخفاض", "زاد", "زادت", "زياده", "تراجع", "تراجعت"),
     re.IGNORECASE,
 )
