@@ -23,7 +23,8 @@ from assistant.arabic import normalize, words
 
 # "Which company / bank …" and "ما اسم الشركة …": the question asks for a name.
 _ASKS_NAME_EN = re.compile(
-    r"\b(?:which|what)\s+(?:[A-Za-z-]+\s+){0,2}?(?:company|companies|firm|firms|bank|banks|lender|lenders)\b"
+    r"\b(?:which|what)\s+(?!kinds?\b|types?\b|sorts?\b)(?:[A-Za-z-]+\s+){0,2}?"
+    r"(?:company|companies|firm|firms|bank|banks|lender|lenders)\b"
     r"|\bname of the\s+(?:[A-Za-z-]+\s+)?(?:company|firm|bank|lender)\b",
     re.IGNORECASE,
 )
@@ -41,6 +42,8 @@ def asks_for_name(question: str) -> bool:
     (True, True)
     >>> asks_for_name("How much did the company pay?"), asks_for_name("كم دفعت الشركة؟")
     (False, False)
+    >>> asks_for_name("What kind of company leads the group?")  # a description is the answer
+    False
     """
     return _ASKS_NAME_EN.search(question) is not None or _ASKS_NAME_AR.search(normalize(question)) is not None
 

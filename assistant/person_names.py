@@ -251,16 +251,17 @@ class TextNames:
                 for variant in _deletions(key):
                     self.near.setdefault(variant, set()).add(key)
 
-    def english(self, forms: tuple[str, ...]) -> set[tuple[int, int]]:
+    def english(self, forms: tuple[str, ...], min_key: int = MIN_KEY, near: bool = True) -> set[tuple[int, int]]:
         """``(first, last)`` token spans where any spelling in ``forms`` of an English name
-        word occurs: same weak skeleton, or one letter off for long ones."""
+        word occurs: same weak skeleton (of at least ``min_key`` letters), or (``near``) one
+        letter off for long ones."""
         found: set[tuple[int, int]] = set()
         for form in forms:
-            candidates = english_keys(form)
+            candidates = frozenset(k for k in english_keys(form) if len(k) >= min_key)
             for key in candidates & self.spans.keys():
                 found |= self.spans[key]
             for candidate in candidates:
-                if len(candidate) < MIN_FUZZY:
+                if not near or len(candidate) < MIN_FUZZY:
                     continue
                 for variant in _deletions(candidate):
                     for key in self.near.get(variant, ()):
@@ -295,8 +296,12 @@ def name_in_text(name: tuple[str, ...], text: str, english: bool = True) -> bool
         return True  # nothing that can be checked: not judged absent
     index = text_names(text)
     ends: set[int] | None = None  # where the words matched so far end
+    alone = MIN_JUDGED if len(judged) == 1 else MIN_KEY
+    if english and len(judged) == 1:  # one word alone: as written, no short skeleton ("youcef" تسف is Tesfaye)
+        judged = ((judged[0][0],),)
     for forms in judged:
-        spans = index.english(forms) if english else index.arabic(forms[0])
+        # one word alone is matched exactly: one letter off, بنسبة ("by a rate") is "Benyoucef"
+        spans = index.english(forms, alone, near=len(judged) > 1) if english else index.arabic(forms[0])
         if ends is not None:
             spans = {(i, last) for i, last in spans if any(0 < i - e <= MAX_GAP + 1 for e in ends)}
         if not spans:
