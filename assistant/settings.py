@@ -73,11 +73,12 @@ class Settings(BaseSettings):
         description="Threads of the bundled e5 engine; 0 = every CPU this process may use.",
     )
     e5_numpy_queries: bool = Field(
-        True,
+        False,
         description=(
             "Embed questions for the bundled e5 engine with its numpy forward pass (same model, "
             "vectors within cosine 0.999; much faster on a busy machine, ~0.4 s and ~130 MB "
-            "more to load); false = the engine embeds questions too."
+            "more to load: for a long-running server on a shared machine); false = the engine "
+            "embeds questions too (as fast idle, and a one-shot `ask` starts sooner)."
         ),
     )
     allow_downloads: bool = Field(

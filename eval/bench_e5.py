@@ -52,8 +52,13 @@ HEADLINE = (
 
 
 def e5_env(store: Path, data: Path) -> dict[str, str]:
-    """The benchmark's offline child environment, with the bundled e5 engine."""
-    return {**bench_env(store, data, None), "ASSISTANT_EMBEDDER": ENGINE}
+    """The benchmark's offline child environment, with the bundled e5 engine. The one
+    setting passed on from the caller is ``ASSISTANT_E5_NUMPY_QUERIES`` (which encoder embeds
+    questions), so both can be measured: ``ASSISTANT_E5_NUMPY_QUERIES=true python -m eval.bench_e5``."""
+    env = {**bench_env(store, data, None), "ASSISTANT_EMBEDDER": ENGINE}
+    if "ASSISTANT_E5_NUMPY_QUERIES" in os.environ:
+        env["ASSISTANT_E5_NUMPY_QUERIES"] = os.environ["ASSISTANT_E5_NUMPY_QUERIES"]
+    return env
 
 
 def measure_corpus(

@@ -90,3 +90,16 @@ def test_the_e5_bench_ends_with_issue_13s_targets_and_the_machines_load() -> Non
     assert "CPU per question 48.3 ms, of which encoding 45.7 ms" in summary
     assert "load average (1 min) at start 0.9, at end 1.1" in summary
     assert "not measured" in issue_summary({"bundled": {}, "cold": {}})
+
+
+def test_the_children_get_the_question_encoder_setting_and_no_other_assistant_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from eval.bench_e5 import e5_env
+
+    monkeypatch.setenv("ASSISTANT_LLM_PROVIDER", "openai")
+    assert "ASSISTANT_E5_NUMPY_QUERIES" not in e5_env(tmp_path, tmp_path)
+    monkeypatch.setenv("ASSISTANT_E5_NUMPY_QUERIES", "true")
+    env = e5_env(tmp_path, tmp_path)
+    assert env["ASSISTANT_E5_NUMPY_QUERIES"] == "true"
+    assert env["ASSISTANT_LLM_PROVIDER"] == "none" and env["ASSISTANT_EMBEDDER"] == "e5-engine"

@@ -82,7 +82,7 @@ def test_numpy_query_vectors_are_the_engines_within_cosine_0_999(
 def test_the_engine_embedder_embeds_queries_with_numpy_and_passages_with_the_engine(
     encoder: QueryEncoder,
 ) -> None:
-    embedder = E5EngineEmbedder.load()
+    embedder = E5EngineEmbedder.load(numpy_queries=True)
     question = " ماذا قال\x00 وانغ يي؟ "
     assert np.array_equal(embedder.embed_query(question), encoder.query(clean_text(question)))
     passage = embedder.embed_documents([question])[0]
@@ -92,8 +92,14 @@ def test_the_engine_embedder_embeds_queries_with_numpy_and_passages_with_the_eng
 def test_a_text_longer_than_one_model_window_is_left_to_the_engine(encoder: QueryEncoder) -> None:
     long_text = "ab " * 900  # 835 tokens: the engine windows and averages them
     assert encoder.query(clean_text(long_text)) is None
-    vector = E5EngineEmbedder.load().embed_query(long_text)
+    vector = E5EngineEmbedder.load(numpy_queries=True).embed_query(long_text)
     assert np.array_equal(vector, load_engine().query(clean_text(long_text)))
+
+
+def test_by_default_the_engine_embeds_questions_and_a_setting_turns_numpy_on() -> None:
+    assert Settings().e5_numpy_queries is False
+    assert E5EngineEmbedder(load_engine()).numpy_queries is False
+    assert E5EngineEmbedder.load().numpy_queries is False
 
 
 def test_numpy_queries_off_gives_the_engines_own_vectors() -> None:
@@ -117,7 +123,7 @@ def test_an_encoder_that_cannot_load_is_none_and_says_why(
 
 def test_without_an_encoder_the_engine_embeds_queries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(e5_engine, "query_encoder", lambda: None)
-    vector = E5EngineEmbedder(load_engine()).embed_query(" وانغ يي ")
+    vector = E5EngineEmbedder(load_engine(), numpy_queries=True).embed_query(" وانغ يي ")
     assert np.array_equal(vector, load_engine().query("وانغ يي"))
 
 

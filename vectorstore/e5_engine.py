@@ -20,11 +20,12 @@ What it takes care of, because the engine does not:
   restored right after, so nothing else (torch, subprocesses) inherits them;
 - the "query: " / "passage: " prefixes the model was trained with are added by the engine
   itself (``E5.query`` / ``E5.passage``); they are not added again here.
-- questions: ``embed_query`` uses the numpy forward pass of the same model
-  (:mod:`vectorstore.e5_numpy`: the engine's tokens, vectors within cosine 0.999, about half
-  the wall time on a loaded machine), loaded in the background when an index is opened for
-  reading (:meth:`E5EngineEmbedder.prepare_queries`); passages, texts longer than one model
-  window, ``numpy_queries=False`` and a failed numpy load use the engine.
+- questions: with ``numpy_queries`` (setting ``e5_numpy_queries``, off by default)
+  ``embed_query`` uses the numpy forward pass of the same model (:mod:`vectorstore.e5_numpy`:
+  the engine's tokens, vectors within cosine 0.999, about half the wall time on a loaded
+  machine, as fast idle, ~0.3 s and ~140 MB more at start), loaded in the background when an
+  index is opened for reading (:meth:`E5EngineEmbedder.prepare_queries`); otherwise, and for
+  passages, texts longer than one model window and a failed numpy load, the engine.
 
 It does not decide whether to use the engine: ``vectorstore.embedders.make_embedder`` does.
 """
@@ -191,7 +192,7 @@ class E5EngineEmbedder:
     """
 
     engine: Any
-    numpy_queries: bool = True
+    numpy_queries: bool = False
     id: str = field(init=False, default=ENGINE_ID)
     dim: int = field(init=False)
 
@@ -199,7 +200,7 @@ class E5EngineEmbedder:
         self.dim = int(self.engine.dim)
 
     @classmethod
-    def load(cls, threads: int | None = None, numpy_queries: bool = True) -> E5EngineEmbedder:
+    def load(cls, threads: int | None = None, numpy_queries: bool = False) -> E5EngineEmbedder:
         """The embedder over this process's engine (see :func:`load_engine`); questions by
         the numpy encoder unless ``numpy_queries`` is false."""
         return cls(load_engine(threads), numpy_queries=numpy_queries)
