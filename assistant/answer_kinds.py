@@ -94,6 +94,8 @@ _PLACE_EN = re.compile(
     r"\b([A-Z][a-z]{2,})\s+(?:state|province|governorate|region|district|Strip)\b"
     r"|\b(?:state|province|governorate|region|city|district) of ([A-Z][a-z]{2,})"
 )
+# Capitalised words before "province" that are no place's name: "Which governorate had …".
+_NOT_PLACES = frozenset({"which", "what", "each", "every", "the", "that", "this", "one", "any", "whose", "same", "other"})
 _NUMBER = re.compile(r"\d|" + word_pattern("واحد", "اثن", "ثلاث", "اربع", "خمس", "ست", "سبع", "ثمان", "تسع", "عشر", "ميه", "مايه", "الف", "ملي", "مليار"))
 _PERCENT = re.compile(r"%|٪|\bper ?cent\b|(?:في\s+|بال)(?:ال)?(?:ميه|مايه)(?:\s|$|[،,.])")
 _NUMBER_PERCENT = re.compile(r"[\d.,]+\s*(?:%|٪|per ?cent\b|(?:في\s+|بال)(?:ال)?(?:ميه|مايه))")
@@ -116,6 +118,8 @@ def asked_place(question: str) -> str | None:
     ('وهران', 'Gedaref')
     >>> asked_place("Which province came first?") is None, asked_place("كم بلغت نسبة النجاح؟") is None
     (True, True)
+    >>> asked_place("Which governorate had the most candidates, and how many?") is None
+    True
     """
     norm = normalize(question)
     if _ASKS_VALUE.search(norm) is None:
@@ -123,8 +127,11 @@ def asked_place(question: str) -> str | None:
     arabic = _PLACE_AR.search(norm)
     if arabic is not None:
         return arabic.group(1)
-    english = _PLACE_EN.search(question)
-    return (english.group(1) or english.group(2)) if english else None
+    for english in _PLACE_EN.finditer(question):
+        place = english.group(1) or english.group(2)
+        if place.lower() not in _NOT_PLACES:
+            return place
+    return None
 
 
 def names_place(place: str, quote: str) -> bool:

@@ -299,6 +299,8 @@ def test_a_company_the_quotes_only_describe_is_not_named(question: str, quotes: 
         ("What share of the vote did the party win in the province of Kirkuk?", "Kirkuk"),
         ("لماذا تخشى السلطات وصول الجراد إلى ولاية القضارف؟", None),  # not a value question
         ("كم بلغت نسبة النجاح؟", None),
+        ("Which governorate had the most accepted candidates, and how many?", None),  # a question word
+        ("How many votes did each province count, and how many in Sfax governorate?", "Sfax"),
     ],
 )
 def test_the_place_a_value_question_asks_about_is_found_by_its_administrative_unit(
