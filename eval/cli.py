@@ -6,8 +6,8 @@
     python -m eval --qa eval/heldout/questions.jsonl --data-dir eval/heldout/articles --answers a.jsonl
     python -m eval report answers.jsonl [--qa eval/questions.jsonl] --report report/
     python -m eval compare A.jsonl B.jsonl [--qa eval/questions.jsonl] [--report DIR]
-    python -m eval suite --out DIR [--sets main,heldout,calibration,heldout2,heldout3,heldout4]
-        [--store-dir ROOT]
+    python -m eval suite --out DIR
+        [--sets main,heldout,calibration,heldout2,heldout3,heldout4,heldout5] [--store-dir ROOT]
     python -m eval compare SUITE_DIR_A SUITE_DIR_B [--report DIR]
 
 ``suite`` runs the main set and each held-out set (see :mod:`eval.suite`) over their own
@@ -92,7 +92,7 @@ def suite_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--sets",
         help="comma-separated sets to run (default: main,heldout,calibration,heldout2,heldout3,"
-        "heldout4; while developing, leave out the sealed heldout4)",
+        "heldout4,heldout5; while developing, leave out the sealed heldout5)",
     )
     parser.add_argument(
         "--store-dir",

@@ -1,6 +1,6 @@
 """The evaluation's question sets side by side: the main set and each held-out set.
 
-Six sets, each a question file over its own article folder:
+Seven sets, each a question file over its own article folder:
 
 - ``main`` (``eval/questions.jsonl`` over ``data/articles``): the set the pipeline was tuned on;
 - ``heldout`` (``eval/heldout/``): articles nobody tuned on at first, since used to diagnose
@@ -11,10 +11,12 @@ Six sets, each a question file over its own article folder:
   never tuned on, but its results have been read, so no longer a blind check;
 - ``heldout3`` (``eval/heldout3/``): sealed until it was run on a session's answer work and
   used to withdraw refusal rules; never tuned on, now a development set;
-- ``heldout4`` (``eval/heldout4/``): the sealed set, never tuned, diagnosed or run during
+- ``heldout4`` (``eval/heldout4/``): sealed until the lead ran it once on 2026-12-02; never
+  tuned on, now a development set;
+- ``heldout5`` (``eval/heldout5/``): the sealed set, never tuned, diagnosed or run during
   development; its figures say how well the product generalises. While developing, run the
-  others (``--sets main,heldout,calibration,heldout2,heldout3``): a sealed set is spent once
-  work reacts to it.
+  others (``--sets main,heldout,calibration,heldout2,heldout3,heldout4``): a sealed set is
+  spent once work reacts to it.
 
 A suite run (``python -m eval suite --out DIR``, see :mod:`eval.cli`) writes, per set,
 ``DIR/<set>.jsonl`` (answers) and ``DIR/<set>/`` (report), then ``DIR/suite.md`` with one
@@ -84,6 +86,12 @@ SETS: tuple[EvalSet, ...] = (
         "heldout4",
         EVAL_DIR / "heldout4" / "questions.jsonl",
         EVAL_DIR / "heldout4" / "articles",
+        "held-out articles: never tuned on, run once on 2026-12-02, now a development set",
+    ),
+    EvalSet(
+        "heldout5",
+        EVAL_DIR / "heldout5" / "questions.jsonl",
+        EVAL_DIR / "heldout5" / "articles",
         "sealed held-out articles: never tuned on",
     ),
 )

@@ -1,15 +1,16 @@
 """Every held-out question set (``eval/heldout/``, ``eval/heldout2/``, ``eval/heldout3/``,
-``eval/heldout4/``) is valid, agrees with its own articles, and stays outside what anything
-was tuned on (issues 13 and 14).
+``eval/heldout4/``, ``eval/heldout5/``) is valid, agrees with its own articles, and stays
+outside what anything was tuned on (issues 13 and 14).
 
 ``eval/heldout/`` became a calibration set once engineers diagnosed on it; ``eval/heldout2/``
 was sealed until it was run after the answer work; ``eval/heldout3/`` was sealed until it
-was used to withdraw refusal rules, and is now a development set; ``eval/heldout4/`` is the
-sealed set nobody tunes on. One parametrised module checks all four alike: files, ids,
-languages, kinds, dateline and headline of each article, every fact present in its article,
-the share of unanswerable questions, and a lexicon guard that fails when the English-Arabic
-lexicon learns a set's own words. These tests only read the sets; they never run the
-assistant on them.
+was used to withdraw refusal rules, and is now a development set; ``eval/heldout4/`` was
+sealed until the lead ran it once on 2026-12-02, and is now a development set;
+``eval/heldout5/`` is the sealed set nobody tunes on. One parametrised module checks all five
+alike: files, ids, languages, kinds, dateline and headline of each article, every fact
+present in its article, the share of unanswerable questions, and a lexicon guard that fails
+when the English-Arabic lexicon learns a set's own words. These tests only read the sets;
+they never run the assistant on them.
 """
 
 from __future__ import annotations
@@ -189,6 +190,47 @@ HELD_OUT_SETS: tuple[HeldOutSet, ...] = (
         ),
         specific_facts=True,
     ),
+    HeldOutSet(
+        name="heldout5",
+        min_questions=45,
+        min_languages=(("en", 28), ("ar", 12)),
+        min_unanswerable=15,
+        min_unanswerable_languages=(("en", 10), ("ar", 4)),
+        min_kinds=(("fact", 5), ("speaker", 5), ("date_place", 3), ("multi", 4)),
+        min_articles=6,
+        english_guard_words=(
+            "khareef",
+            "salalah",
+            "dhofar",
+            "fishmeal",
+            "octopus",
+            "mauritanian",
+            "ipo",
+            "oversubscribed",
+            "hectare",
+            "akkar",
+            "mosul",
+            "assyrian",
+            "shift",
+            "unicef",
+            "vessel",
+            "occupancy",
+            "restoration",
+        ),
+        arabic_guard_words=(
+            "ظفار",
+            "الخريف",
+            "الأخطبوط",
+            "الاكتتاب",
+            "أحراج",
+            "المتحف",
+            "الفترتين",
+            "الترميم",
+            "إيواء",
+            "دقيق السمك",
+        ),
+        specific_facts=True,
+    ),
 )
 
 
@@ -233,8 +275,14 @@ def question_cases(answerable_only: bool = False, kind: str | None = None) -> li
     ]
 
 
-def test_the_four_held_out_sets_are_checked_and_each_has_its_folder() -> None:
-    assert [s.name for s in HELD_OUT_SETS] == ["heldout", "heldout2", "heldout3", "heldout4"]
+def test_the_five_held_out_sets_are_checked_and_each_has_its_folder() -> None:
+    assert [s.name for s in HELD_OUT_SETS] == [
+        "heldout",
+        "heldout2",
+        "heldout3",
+        "heldout4",
+        "heldout5",
+    ]
     assert all((s.folder / "questions.jsonl").is_file() for s in HELD_OUT_SETS)
 
 
