@@ -363,13 +363,8 @@ def test_an_article_filed_twice_embeds_each_text_once(settings: Settings) -> Non
 def test_on_a_chroma_server_an_edit_and_a_rename_embed_only_the_new_text(server_settings: Settings) -> None:
     """The same through a real Chroma server (its HTTP API answers the stored-text lookup):
     an edited sentence embeds its new chunks and sentence, a renamed file nothing."""
-    model = CountingEmbedder()
-    ingest(server_settings, embedder=model)
-    before = _held(open_index(server_settings, embedder=model))
-    model.take()
-    _edit_one_sentence(server_settings.data_dir)
-    edited = ingest(server_settings, embedder=model)
-    new_chunks, new_sentences = _new_texts(before, open_index(server_settings, embedder=model))
+    model, before, edited, after = _reingest_after_edit(server_settings)
+    new_chunks, new_sentences = _new_texts(before, after)
     assert new_chunks and model.take() == Counter(new_chunks) + Counter(new_sentences)
     assert edited.embedded == len(new_chunks)
     (server_settings.data_dir / EDITED).rename(server_settings.data_dir / "renamed.txt")
