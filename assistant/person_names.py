@@ -26,6 +26,12 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from assistant.answer_checks import (
+    ASKED_AUXILIARIES_EN,
+    ASKED_QUESTION_AR,
+    ASKED_VERBS_AR,
+    ASKED_VERBS_EN,
+)
 from assistant.arabic import normalize, strip_clitics, words
 
 MAX_GAP = 1  # words allowed between two words of the name in the article (a middle name)
@@ -49,13 +55,12 @@ ROLES_AR = frozenset(
 # Words that are never part of a name ("Mona" must not be found in من).
 _FUNCTION_AR = frozenset(words("من في عن الى إن أن مع ما لا هو هي قد لم لن بين منذ كما أو ثم هذا هذه التي الذي"))
 _EN_SUBJECT = re.compile(
-    r"\bwhat (?:did|does|do|has|have|had|will|would)\s+(?P<who>.+?)\s+"
-    r"(?:say|said|tell|told|warn|stress|state|announce|think|claim|promise|pledge)\b"
+    rf"\bwhat (?:{ASKED_AUXILIARIES_EN})\s+(?P<who>.+?)\s+(?:{ASKED_VERBS_EN}|said|told)\b"
     r"|\baccording to\s+(?P<source>[^,?.;]+)",
     re.IGNORECASE,
 )
 _AR_SUBJECT = re.compile(
-    r"(?:^|\s)(?:ماذا|بماذا|ما الذي|بم)\s+(?:قال|قالت|يقول|تقول|صرح|صرحت|اكد|اكدت|حذر|حذرت|ذكر|ذكرت)"
+    rf"(?:^|\s)(?:{ASKED_QUESTION_AR})\s+(?:{ASKED_VERBS_AR})"
     r"\s+(?P<who>.+?)(?=\s+(?:عن|حول|بشان|في|خلال|بعد|قبل|وهي|وهو)(?:\s|$)|\s*[؟?]|$)"
 )
 _LATIN_TOKEN = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’-]*")
