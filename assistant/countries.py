@@ -94,6 +94,7 @@ def english_names() -> dict[str, tuple[str, ...]]:
     return names
 
 
+@lru_cache(maxsize=1)
 def arabic_names() -> dict[str, tuple[str, ...]]:
     """Code → every Arabic name of the country: CLDR's without and within its brackets
     ("ميانمار (بورما)") and :data:`OTHER_ARABIC_NAMES`."""
