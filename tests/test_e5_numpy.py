@@ -21,7 +21,7 @@ from assistant.model_export import (
     read_e5_file,
 )
 from assistant.settings import Settings
-from vectorstore import e5_engine, e5_numpy
+from vectorstore import e5_numpy
 from vectorstore.e5_engine import E5EngineEmbedder, clean_text, load_engine
 from vectorstore.e5_numpy import BLAS_THREADS, NumpyE5, QueryEncoder, query_encoder
 from vectorstore.pair_runner import PairRunner, run_serially
@@ -122,7 +122,7 @@ def test_an_encoder_that_cannot_load_is_none_and_says_why(
 
 
 def test_without_an_encoder_the_engine_embeds_queries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(e5_engine, "query_encoder", lambda: None)
+    monkeypatch.setattr(e5_numpy, "query_encoder", lambda: None)
     vector = E5EngineEmbedder(load_engine(), numpy_queries=True).embed_query(" وانغ يي ")
     assert np.array_equal(vector, load_engine().query("وانغ يي"))
 

