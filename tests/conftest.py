@@ -204,13 +204,30 @@ def assistant_over(root: Path, articles: dict[str, str]):  # type: ignore[no-unt
     from assistant.ingest import ingest
     from assistant.service import Assistant
 
+    settings = offline_settings(_write_articles(root, articles), root / "store")
+    ingest(settings)
+    return Assistant(settings, open_index(settings), llm=None)
+
+
+def e5_assistant_over(root: Path, articles: dict[str, str]):  # type: ignore[no-untyped-def]
+    """The same with the bundled e5 engine (``Assistant.from_settings``, which indexes the
+    articles); the calling test is skipped where the engine cannot run."""
+    from assistant.service import Assistant
+
+    settings = offline_settings(_write_articles(root, articles), root / "store")
+    assistant = Assistant.from_settings(settings.model_copy(update={"embedder": "e5-engine"}))
+    if not assistant.index.embedder.id.startswith("e5-engine"):
+        pytest.skip(f"the bundled e5 engine is not usable here ({assistant.index.embedder.id})")
+    return assistant
+
+
+def _write_articles(root: Path, articles: dict[str, str]) -> Path:
+    """``root/articles`` holding ``articles`` ({file name: text})."""
     folder = root / "articles"
     folder.mkdir()
     for name, text in articles.items():
         (folder / name).write_text(text, encoding="utf-8")
-    settings = offline_settings(folder, root / "store")
-    ingest(settings)
-    return Assistant(settings, open_index(settings), llm=None)
+    return folder
 
 
 @pytest.fixture

@@ -118,17 +118,9 @@ def schools(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
     whose minister the question names with a title and a compound name ("Education
     Minister Abdelkarim Benaissa"): "Education" is not in the lexicon and has no Arabic
     spelling, "Abdelkarim" and "Benaissa" are written as two words each in the article."""
-    from assistant.service import Assistant
-    from tests.conftest import offline_settings
+    from tests.conftest import e5_assistant_over
 
-    root = tmp_path_factory.mktemp("schools")
-    (root / "articles").mkdir()
-    (root / "articles" / "schools.txt").write_text(SCHOOLS_ARTICLE, "utf-8")
-    settings = offline_settings(root / "articles", root / "store").model_copy(update={"embedder": "e5-engine"})
-    assistant = Assistant.from_settings(settings)
-    if not assistant.index.embedder.id.startswith("e5-engine"):
-        pytest.skip(f"the bundled e5 engine is not usable here ({assistant.index.embedder.id})")
-    return assistant
+    return e5_assistant_over(tmp_path_factory.mktemp("schools"), {"schools.txt": SCHOOLS_ARTICLE})
 
 
 def test_an_english_question_naming_an_official_by_title_and_compound_name_is_answered(schools) -> None:  # type: ignore[no-untyped-def]

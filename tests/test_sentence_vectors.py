@@ -200,18 +200,9 @@ HARBOUR = """الأحد 4 مايو / أيار 2025
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """An assistant with the real e5 engine over two planted articles (lexicon-free words)."""
-    from assistant.service import Assistant
-    from tests.conftest import offline_settings
+    from tests.conftest import e5_assistant_over
 
-    root = tmp_path_factory.mktemp("planted")
-    (root / "articles").mkdir()
-    (root / "articles" / "kites.txt").write_text(KITES, "utf-8")
-    (root / "articles" / "harbour.txt").write_text(HARBOUR, "utf-8")
-    settings = offline_settings(root / "articles", root / "store").model_copy(update={"embedder": "e5-engine"})
-    assistant = Assistant.from_settings(settings)
-    if not assistant.index.embedder.id.startswith("e5-engine"):
-        pytest.skip(f"the bundled e5 engine is not usable here ({assistant.index.embedder.id})")
-    return assistant
+    return e5_assistant_over(tmp_path_factory.mktemp("planted"), {"kites.txt": KITES, "harbour.txt": HARBOUR})
 
 
 @pytest.mark.parametrize(
