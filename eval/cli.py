@@ -7,7 +7,8 @@
     python -m eval report answers.jsonl [--qa eval/questions.jsonl] --report report/
     python -m eval compare A.jsonl B.jsonl [--qa eval/questions.jsonl] [--report DIR]
     python -m eval suite --out DIR
-        [--sets main,heldout,calibration,heldout2,heldout3,heldout4,heldout5] [--store-dir ROOT]
+        [--sets main,heldout,calibration,heldout2,heldout3,heldout4,heldout5,heldout6]
+        [--store-dir ROOT]
     python -m eval compare SUITE_DIR_A SUITE_DIR_B [--report DIR]
 
 ``suite`` runs the main set and each held-out set (see :mod:`eval.suite`) over their own
@@ -92,7 +93,8 @@ def suite_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--sets",
         help="comma-separated sets to run (default: main,heldout,calibration,heldout2,heldout3,"
-        "heldout4,heldout5; while developing, leave out the sealed heldout5)",
+        "heldout4,heldout5,heldout6; while developing, leave out the sealed heldout5 and "
+        "heldout6)",
     )
     parser.add_argument(
         "--store-dir",

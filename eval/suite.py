@@ -1,6 +1,6 @@
 """The evaluation's question sets side by side: the main set and each held-out set.
 
-Seven sets, each a question file over its own article folder:
+Eight sets, each a question file over its own article folder:
 
 - ``main`` (``eval/questions.jsonl`` over ``data/articles``): the set the pipeline was tuned on;
 - ``heldout`` (``eval/heldout/``): articles nobody tuned on at first, since used to diagnose
@@ -16,7 +16,9 @@ Seven sets, each a question file over its own article folder:
 - ``heldout5`` (``eval/heldout5/``): the sealed set, never tuned, diagnosed or run during
   development; its figures say how well the product generalises. While developing, run the
   others (``--sets main,heldout,calibration,heldout2,heldout3,heldout4``): a sealed set is
-  spent once work reacts to it.
+  spent once work reacts to it;
+- ``heldout6`` (``eval/heldout6/``): sealed too, written on 2026-12-02 for the next session
+  and run by nobody; leave it out of development runs as well.
 
 A suite run (``python -m eval suite --out DIR``, see :mod:`eval.cli`) writes, per set,
 ``DIR/<set>.jsonl`` (answers) and ``DIR/<set>/`` (report), then ``DIR/suite.md`` with one
@@ -93,6 +95,12 @@ SETS: tuple[EvalSet, ...] = (
         EVAL_DIR / "heldout5" / "questions.jsonl",
         EVAL_DIR / "heldout5" / "articles",
         "sealed held-out articles: never tuned on",
+    ),
+    EvalSet(
+        "heldout6",
+        EVAL_DIR / "heldout6" / "questions.jsonl",
+        EVAL_DIR / "heldout6" / "articles",
+        "sealed held-out articles, written on 2026-12-02 for the next session: never tuned on",
     ),
 )
 

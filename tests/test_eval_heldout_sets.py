@@ -1,12 +1,13 @@
 """Every held-out question set (``eval/heldout/``, ``eval/heldout2/``, ``eval/heldout3/``,
-``eval/heldout4/``, ``eval/heldout5/``) is valid, agrees with its own articles, and stays
-outside what anything was tuned on (issues 13 and 14).
+``eval/heldout4/``, ``eval/heldout5/``, ``eval/heldout6/``) is valid, agrees with its own
+articles, and stays outside what anything was tuned on (issues 13 and 14).
 
 ``eval/heldout/`` became a calibration set once engineers diagnosed on it; ``eval/heldout2/``
 was sealed until it was run after the answer work; ``eval/heldout3/`` was sealed until it
 was used to withdraw refusal rules, and is now a development set; ``eval/heldout4/`` was
 sealed until the lead ran it once on 2026-12-02, and is now a development set;
-``eval/heldout5/`` is the sealed set nobody tunes on. One parametrised module checks all five
+``eval/heldout5/`` and ``eval/heldout6/`` are the sealed sets nobody tunes on (heldout6 was
+written on 2026-12-02 for the session after heldout5's). One parametrised module checks all six
 alike: files, ids, languages, kinds, dateline and headline of each article, every fact
 present in its article, the share of unanswerable questions, and a lexicon guard that fails
 when the English-Arabic lexicon learns a set's own words. These tests only read the sets;
@@ -231,6 +232,47 @@ HELD_OUT_SETS: tuple[HeldOutSet, ...] = (
         ),
         specific_facts=True,
     ),
+    HeldOutSet(
+        name="heldout6",
+        min_questions=55,
+        min_languages=(("en", 36), ("ar", 16)),
+        min_unanswerable=18,
+        min_unanswerable_languages=(("en", 12), ("ar", 5)),
+        min_kinds=(("fact", 15), ("speaker", 12), ("date_place", 5), ("multi", 5)),
+        min_articles=6,
+        english_guard_words=(
+            "dengue",
+            "mosquito",
+            "hadramawt",
+            "mukalla",
+            "insecticide",
+            "measles",
+            "vaccine",
+            "vaccinate",
+            "nasiriyah",
+            "stadium",
+            "spectators",
+            "sponsor",
+            "wage",
+            "permit",
+            "electrician",
+            "tamkeen",
+        ),
+        arabic_guard_words=(
+            "الضنك",
+            "البعوض",
+            "المبيدات",
+            "الصفائح",
+            "الحصبة",
+            "التلقيح",
+            "الملعب",
+            "الدوري",
+            "للأجور",
+            "تصاريح",
+            "البحرنة",
+        ),
+        specific_facts=True,
+    ),
 )
 
 
@@ -275,13 +317,14 @@ def question_cases(answerable_only: bool = False, kind: str | None = None) -> li
     ]
 
 
-def test_the_five_held_out_sets_are_checked_and_each_has_its_folder() -> None:
+def test_the_six_held_out_sets_are_checked_and_each_has_its_folder() -> None:
     assert [s.name for s in HELD_OUT_SETS] == [
         "heldout",
         "heldout2",
         "heldout3",
         "heldout4",
         "heldout5",
+        "heldout6",
     ]
     assert all((s.folder / "questions.jsonl").is_file() for s in HELD_OUT_SETS)
 

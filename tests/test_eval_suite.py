@@ -31,13 +31,14 @@ def test_the_suite_runs_the_main_set_then_each_held_out_set_by_default() -> None
         "heldout3",
         "heldout4",
         "heldout5",
+        "heldout6",
     ]
     assert "never tuned" in SETS[-1].purpose and "tuned on" in SETS[0].purpose
 
 
-def test_only_the_newest_held_out_set_is_described_as_sealed() -> None:
-    assert [s.name for s in SETS if "sealed" in s.purpose] == ["heldout5"]
-    assert SETS[-1].articles == PROJECT_ROOT / "eval" / "heldout5" / "articles"
+def test_only_the_two_newest_held_out_sets_are_described_as_sealed() -> None:
+    assert [s.name for s in SETS if "sealed" in s.purpose] == ["heldout5", "heldout6"]
+    assert SETS[-1].articles == PROJECT_ROOT / "eval" / "heldout6" / "articles"
 
 
 @pytest.mark.parametrize("eval_set", SETS, ids=lambda s: s.name)
@@ -52,7 +53,8 @@ def test_each_set_names_a_question_file_and_the_article_folder_its_sources_are_i
 @pytest.mark.parametrize("names", ["nope", "main,nope", " , "])
 def test_an_unknown_set_name_is_a_user_error_listing_the_sets(names: str) -> None:
     with pytest.raises(
-        UserError, match="main, heldout, calibration, heldout2, heldout3, heldout4, heldout5"
+        UserError,
+        match="main, heldout, calibration, heldout2, heldout3, heldout4, heldout5, heldout6",
     ):
         select_sets(names)
 
