@@ -89,7 +89,10 @@ _ASKS_VALUE = re.compile(
 )
 _ASKS_PERCENT = re.compile(r"\b(?:percentage|share|proportion|rate)\b|نسبه", re.IGNORECASE)
 _UNIT_AR = r"(?:ولايه|قطاع|محافظه|مدينه|منطقه|اقليم)"
-_PLACE_AR = re.compile(r"(?:^|\s)(?:في|ب)\s*(?:ال)?" + _UNIT_AR + r"\s+([^\s؟?،,]+)")
+# "في ولاية وهران", and the unit as the subject or object too: "كم طنا سلمت محافظة درعا؟".
+_PLACE_AR = re.compile(r"(?:^|\s)(?:في|ب)?\s*(?:ال)?" + _UNIT_AR + r"\s+([^\s؟?،,]+)")
+# Words after a unit noun that are no place's name: "في المحافظة التي …", "في كل منطقة".
+_NOT_PLACES_AR = frozenset({"التي", "الذي", "الواحده", "نفسها", "ذاتها", "كلها", "الاولي", "الاخري", "كل", "اي", "ما"})
 _PLACE_EN = re.compile(
     r"\b([A-Z][a-z]{2,})\s+(?:state|province|governorate|region|district|Strip)\b"
     r"|\b(?:state|province|governorate|region|city|district) of ([A-Z][a-z]{2,})"
@@ -101,12 +104,38 @@ _PERCENT = re.compile(r"%|٪|\bper ?cent\b|(?:في\s+|بال)(?:ال)?(?:ميه|
 _NUMBER_PERCENT = re.compile(r"[\d.,]+\s*(?:%|٪|per ?cent\b|(?:في\s+|بال)(?:ال)?(?:ميه|مايه))")
 
 
+_MONTHS = word_pattern(
+    "يناير", "فبراير", "مارس", "ابريل", "مايو", "يونيو", "يوليو", "اغسطس", "سبتمبر", "اكتوبر", "نوفمبر", "ديسمبر",
+    "كانون", "شباط", "اذار", "نيسان", "ايار", "حزيران", "تموز", "ايلول", "تشرين",
+)  # fmt: skip
+# A date or a year is no figure of a place: "يوم 20 ديسمبر", "منذ عام 2016", "2023".
+_DATE = re.compile(r"\d{1,2}\s*" + _MONTHS + r"|(?<![\d.,])(?:19|20)\d\d(?![\d.,])")
+
+
 def _has_value(text: str, percent: bool) -> bool:
     """True when normalised ``text`` states a percentage (``percent``) or else a number that
-    is not one: "How many swarms reached Gedaref?" is not answered by "40 في المئة"."""
+    is neither a percentage nor a date: "How many swarms reached Gedaref?" is not answered
+    by "40 في المئة" nor by "منذ أبريل 2023"."""
     if percent:
         return _PERCENT.search(text) is not None
-    return _NUMBER.search(_NUMBER_PERCENT.sub(" ", text)) is not None
+    return _NUMBER.search(_DATE.sub(" ", _NUMBER_PERCENT.sub(" ", text))) is not None
+
+
+# Where a sentence's clauses part: a semicolon, or a comma before a word that opens a new
+# clause (و/ف and a word, a relative pronoun, "بينما", "في وقت" …). A comma after a fronted
+# place ("وفي ولاية سطيف، بلغت النسبة 58 في المئة") does not part its clause from its figure.
+_CLAUSE_OPENERS = r"(?:[وف]\S+|التي|الذي|الذين|اللتين|اللذين|بينما|فيما|في حين|في وقت|حيث|ثم|مقابل|لكن|الا|غير ان)"
+_CLAUSE_BREAK = re.compile(r"\s*[؛;]\s*|\s*[،,]\s*(?=" + _CLAUSE_OPENERS + r"(?:\s|$))")
+
+
+def clauses(text: str) -> list[str]:
+    """The normalised clauses of ``text``, so that a figure is tied to the place or unit in
+    its own clause, not to one named elsewhere in the sentence.
+
+    >>> clauses("جاءت الحسكة أولا بنحو 480 ألف طن، تلتها حلب، بينما تراجعت الكميات في درعا.")
+    ['جاءت الحسكه اولا بنحو 480 الف طن، تلتها حلب', 'بينما تراجعت الكميات في درعا.']
+    """
+    return [part for part in _CLAUSE_BREAK.split(normalize(text)) if part.strip()]
 
 
 def asked_place(question: str) -> str | None:
@@ -125,7 +154,7 @@ def asked_place(question: str) -> str | None:
     if _ASKS_VALUE.search(norm) is None:
         return None
     arabic = _PLACE_AR.search(norm)
-    if arabic is not None:
+    if arabic is not None and arabic.group(1) not in _NOT_PLACES_AR:
         return arabic.group(1)
     for english in _PLACE_EN.finditer(question):
         place = english.group(1) or english.group(2)
@@ -147,15 +176,16 @@ def names_place(place: str, quote: str) -> bool:
 def unplaced_value(question: str, quotes: list[str]) -> str | None:
     """The place of a value question asked for one place (:func:`asked_place`) when no
     quote gives a value of the asked kind (a percentage for "نسبة / percentage / rate", else
-    a number) *and* names that place: the quotes give the national figure, or another
-    place's ("52.4 في المئة" nationally when Oran was asked), or a share where a count is
-    asked. None otherwise."""
+    a number, not a date) *and* names that place in the same clause (:func:`clauses`): the
+    quotes give the national figure, or another place's ("52.4 في المئة" nationally when
+    Oran was asked; "الحسكة … 480 ألف طن، … بينما تراجعت الكميات في درعا" when Daraa was),
+    or a share where a count is asked. None otherwise."""
     place = asked_place(question)
     if place is None or not quotes:
         return None
     percent = _ASKS_PERCENT.search(normalize(question)) is not None
-    placed = [q for q in quotes if _has_value(normalize(q), percent) and names_place(place, q)]
-    if placed:
+    clauses_of_quotes = (part for quote in quotes for part in clauses(quote))
+    if any(_has_value(part, percent) and names_place(place, part) for part in clauses_of_quotes):
         return None
     written = (w.strip("؟?،,.") for w in question.split())
     return next((w for w in written if normalize(w) == place), place)
