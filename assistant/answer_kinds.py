@@ -92,7 +92,9 @@ _UNIT_AR = r"(?:ولايه|قطاع|محافظه|مدينه|منطقه|اقلي�
 # "في ولاية وهران", and the unit as the subject or object too: "كم طنا سلمت محافظة درعا؟".
 _PLACE_AR = re.compile(r"(?:^|\s)(?:في|ب)?\s*(?:ال)?" + _UNIT_AR + r"\s+([^\s؟?،,]+)")
 # Words after a unit noun that are no place's name: "في المحافظة التي …", "في كل منطقة".
-_NOT_PLACES_AR = frozenset({"التي", "الذي", "الواحده", "نفسها", "ذاتها", "كلها", "الاولي", "الاخري", "كل", "اي", "ما"})
+_NOT_PLACES_AR = frozenset(
+    {"التي", "الذي", "الواحده", "نفسها", "ذاتها", "كلها", "الاولي", "الاخري", "كل", "اي", "ما"}
+)
 _PLACE_EN = re.compile(
     r"\b([A-Z][a-z]{2,})\s+(?:state|province|governorate|region|district|Strip)\b"
     r"|\b(?:state|province|governorate|region|city|district) of ([A-Z][a-z]{2,})"
@@ -241,6 +243,39 @@ def unpriced(question: str, quotes: list[str]) -> bool:
     names a currency (or says it is free): the quotes give another figure of the same thing
     (its length, its output), not its price."""
     return asks_for_money(question) and bool(quotes) and not any(_CURRENCY.search(normalize(q)) for q in quotes)
+
+
+# A price asked for one unit: "price per aircraft", "pay per cubic metre", "for each ticket",
+# "سعر الطائرة الواحدة", "لكل طن". A rate in time ("each year", "per month") is not one.
+_PER_TIME = r"(?:years?|months?|weeks?|days?|annum|cent|percent|seasons?|quarters?)\b"
+_ASKS_PER_UNIT_EN = re.compile(r"\b(?:per|each|every|a single)\s+(?!" + _PER_TIME + r")[A-Za-z]", re.IGNORECASE)
+_ASKS_PER_UNIT_AR = re.compile(r"(?:^|\s)(?:لكل|للواحد|الواحد|الواحده)(?=[\s؟?،,.]|$)")
+# What ties an amount to one unit in a quote: "350 دولارا للطن", "لكل طائرة", "عن الكيلوواط".
+_PER_UNIT = re.compile(r"(?:^|\s)(?:لل\S+|لكل|للواحد\S*|الواحده?|عن ال\S+|per|each|a piece)(?:\s|$)|/")
+
+
+def asks_unit_price(question: str) -> bool:
+    """True for a price asked for one unit of something (:func:`asks_for_money` and "per /
+    each X", "لكل / الواحدة"), not for a rate in time.
+
+    >>> asks_unit_price("What price per aircraft did the airline pay?"), asks_unit_price("كم سعر الطائرة الواحدة؟")
+    (True, True)
+    >>> asks_unit_price("How much will the cap cost the reserves each month?"), asks_unit_price("How much did it cost?")
+    (False, False)
+    """
+    if not asks_for_money(question):
+        return False
+    return _ASKS_PER_UNIT_EN.search(question) is not None or _ASKS_PER_UNIT_AR.search(normalize(question)) is not None
+
+
+def unit_unpriced(question: str, quotes: list[str]) -> bool:
+    """True when a price is asked for one unit (:func:`asks_unit_price`) and no clause of
+    the quotes ties an amount of money to a unit ("350 دولارا للطن"): the quotes give the
+    whole deal's value ("24 طائرة … بقيمة 6.8 مليارات دولار"), not the price of one."""
+    if not quotes or not asks_unit_price(question):
+        return False
+    parts = (part for quote in quotes for part in clauses(quote))
+    return not any(_CURRENCY.search(part) and _PER_UNIT.search(part) for part in parts)
 
 
 # What stands for a company or a bank in a quote, in any form (الشركة, بالمصارف, مجموعة …).
