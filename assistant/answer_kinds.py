@@ -347,8 +347,23 @@ def unit_unpriced(question: str, quotes: list[str]) -> bool:
     whole deal's value ("24 طائرة … بقيمة 6.8 مليارات دولار"), not the price of one."""
     if not quotes or not asks_unit_price(question):
         return False
+    unit = _asked_unit_ar(question)
+    per_unit = _PER_UNIT if unit is None else re.compile(rf"(?:لل|لكل\s+(?:ال)?|ال){unit}(?:\s|$|[،,.])")
     parts = (part for quote in quotes for part in clauses(quote))
-    return not any(_CURRENCY.search(part) and _PER_UNIT.search(part) for part in parts)
+    return not any(_CURRENCY.search(part) and per_unit.search(part) for part in parts)
+
+
+def _asked_unit_ar(question: str) -> str | None:
+    """The unit an Arabic question asks a price for, without ال: "سعر الشاحنة الواحدة" →
+    "شاحنه", "لكل طن" → "طن"; None in English (its unit is matched only by a unit marker
+    of any unit: a word the lexicon cannot translate must not refuse) and when none is found.
+
+    >>> _asked_unit_ar("كم سعر الشاحنة الواحدة؟"), _asked_unit_ar("كم يدفع المزارع لكل طن؟")
+    ('شاحنه', 'طن')
+    """
+    norm = normalize(question)
+    found = re.search(r"(?:^|\s)ال(\S+)\s+الواحده?(?=[\s؟?،,.]|$)|(?:^|\s)لكل\s+(?:ال)?([^\s؟?،,.]+)", norm)
+    return None if found is None else re.escape(found.group(1) or found.group(2))
 
 
 # What stands for a company or a bank in a quote, in any form (الشركة, بالمصارف, مجموعة …).
