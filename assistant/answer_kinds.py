@@ -197,9 +197,10 @@ def _has_value(text: str, percent: bool) -> bool:
 
 
 # Where a sentence's clauses part: a semicolon, or a comma before a word that opens a new
-# clause (و/ف and a word, a relative pronoun, "بينما", "في وقت" …). A comma after a fronted
-# place ("وفي ولاية سطيف، بلغت النسبة 58 في المئة") does not part its clause from its figure.
-_CLAUSE_OPENERS = r"(?:[وف]\S+|التي|الذي|الذين|اللتين|اللذين|بينما|فيما|في حين|في وقت|حيث|ثم|مقابل|لكن|الا|غير ان)"
+# clause (و/ف and a word, "بينما", "في وقت" …). A comma after a fronted place ("وفي ولاية
+# سطيف، بلغت النسبة 58 في المئة") does not part it from its figure, nor one before a relative
+# pronoun, which goes on about the place ("ولاية القضارف، التي تنتج 40 في المئة من الذرة").
+_CLAUSE_OPENERS = r"(?:[وف]\S+|بينما|فيما|في حين|في وقت|حيث|ثم|مقابل|لكن|الا|غير ان)"
 _CLAUSE_BREAK = re.compile(r"\s*[؛;]\s*|\s*[،,]\s*(?=" + _CLAUSE_OPENERS + r"(?:\s|$))")
 
 

@@ -134,8 +134,8 @@ def test_the_cli_refuses_a_governorate_the_article_gives_no_figure_for_and_answe
         ),  # a fronted place
         (
             "تخشى أن تمتد إلى ولاية القضارف، التي تنتج 40 في المئة؛ وقال إن",
-            ["تخشي ان تمتد الي ولايه القضارف", "التي تنتج 40 في الميه", "وقال ان"],
-        ),
+            ["تخشي ان تمتد الي ولايه القضارف، التي تنتج 40 في الميه", "وقال ان"],
+        ),  # a relative clause goes on about the place
         ("", []),
     ],
 )
@@ -155,6 +155,13 @@ def test_a_place_needs_its_figure_in_its_own_clause_and_a_date_is_no_figure() ->
         == "درعا"
     )
     assert unplaced_value(question, ["وسلمت محافظة درعا 90 ألف طن."]) is None
+    gedaref = [
+        "تخشى أن تمتد الأسراب إلى ولاية القضارف، التي تنتج 40 في المئة من الذرة، في وقت يجوع فيه 25 مليون شخص."
+    ]
+    assert (
+        unplaced_value("What share of the sorghum crop does Gedaref state grow?", gedaref) is None
+    )
+    assert unplaced_value("How many swarms have reached Gedaref state?", gedaref) == "Gedaref"
     assert (
         unplaced_value(
             "How many candidates were accepted in Sfax governorate?",
