@@ -17,6 +17,7 @@ after the kind noun, a place's name next to a figure, a currency next to a price
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from assistant.answer_checks import word_pattern
 from assistant.arabic import normalize, words
@@ -24,15 +25,23 @@ from assistant.arabic import normalize, words
 # "Which company / bank …" and "ما اسم الشركة …": the question asks for a name.
 _ASKS_NAME_EN = re.compile(
     r"\b(?:which|what)\s+(?!kinds?\b|types?\b|sorts?\b)(?:[A-Za-z-]+\s+){0,2}?"
-    r"(?:company|companies|firm|firms|bank|banks|lender|lenders)\b"
-    r"|\bname of the\s+(?:[A-Za-z-]+\s+)?(?:company|firm|bank|lender)\b",
+    r"(?:company|companies|firm|firms|contractor|contractors|bank|banks|lender|lenders)\b"
+    r"|\bname of the\s+(?:[A-Za-z-]+\s+)?(?:company|firm|contractor|bank|lender)\b",
     re.IGNORECASE,
 )
 _KINDS_AR = r"(?:شركه|شركات|مصرف|مصارف|بنك|بنوك)"
 _ASKS_NAME_AR = re.compile(r"(?:^|\s)(?:ما اسم|ما اسماء|اي|ما|ما هي|ماهي|ما هو)\s+(?:ال)?" + _KINDS_AR + r"(?:\s|$)")
-# An indefinite mention of the kind and the word after it: "شركة صينية", "بمشاركة شركة فرنسية".
-_MENTION_AR = re.compile(r"(?:^|\s)[وبلف]?(" + _KINDS_AR + r")(?:\s+(\S+))?")
+# An indefinite mention of the kind and the words after it: "شركة صينية", "بمشاركة شركة
+# فرنسية", "شركة مقاولات كورية جنوبية".
+_MENTION_AR = re.compile(r"(?:^|\s)[وبلف]?(" + _KINDS_AR + r")(?=((?:\s+\S+){0,3}))")
 _NISBA = re.compile(r"^[^\W\d_]{2,}(?:يه|يين|يون|ي)$")
+_NISBA_END = re.compile(r"(?:يه|يين|يون|ي)$")
+# The words between "which" and the kind noun: "Which South Korean contractor" → South Korean.
+_ASKED_QUALIFIERS_EN = re.compile(
+    r"\b(?:[Ww]hich|[Ww]hat)\s+((?:[A-Z][A-Za-z-]+\s+){1,2})(?:[a-z]+\s+)?"
+    r"(?:company|companies|firm|firms|contractor|contractors|bank|banks|lender|lenders)\b"
+)
+_DEMONYM_ENDS = ("ese", "ish", "ian", "an", "n", "i", "")
 
 
 def asks_for_name(question: str) -> bool:
@@ -50,36 +59,100 @@ def asks_for_name(question: str) -> bool:
 
 def generic_name(question: str, quotes: list[str]) -> str | None:
     """For a question asking which company or bank, the generic phrase the quotes give
-    instead of a name ("شركة صينية": the kind and only nationality or sector adjectives),
-    when every indefinite mention of the kind in the quotes is such a phrase; else None (a
-    name follows the kind somewhere, "شركة "ميديتيرانيا إنرجيا"" or "شركة إيرباص", or the
-    quotes do not mention the kind, when the name may be given without it).
+    instead of a name ("شركة صينية": the kind, at most one more word, and an indefinite
+    nationality or sector adjective), when every indefinite mention of the kind in the quotes
+    is such a phrase; else None (a name follows the kind somewhere, "شركة "ميديتيرانيا
+    إنرجيا"" or "شركة إيرباص", or the quotes do not mention the kind, when the name may be
+    given without it). When the question asks for a nationality ("Which South Korean
+    contractor"), only the mentions of that nationality count: «شركة "كيو تيرمينالز"» beside
+    «شركة مقاولات كورية جنوبية» names the operator, not the Korean contractor.
 
-    >>> generic_name("Which Chinese company built the railway?", ["نفذته شركات جزائرية بمشاركة شركة صينية."])
+    >>> generic_name("Which company built the railway?", ["نفذته شركات جزائرية بمشاركة شركة صينية."])
     'شركات جزائرية», «شركة صينية'
+    >>> generic_name("Which Chinese company built the railway?", ["نفذته شركات جزائرية بمشاركة شركة صينية."])
+    'شركة صينية'
     >>> generic_name("Which company sells the gas?", ["وقعت مع شركة \\"ميديتيرانيا إنرجيا\\" الإيطالية."]) is None
     True
+    >>> generic_name("Which Korean firm built it?", ["تديره شركة \\"كيو\\"، وبنته شركة مقاولات كورية."])
+    'شركة مقاولات كورية'
     """
     if not asks_for_name(question):
         return None
-    generic: list[str] = []
-    for quote in quotes:
-        for match in _MENTION_AR.finditer(normalize(quote)):
-            after = (match.group(2) or "").strip("،,.:؛")
-            if not _NISBA.match(after):
-                return None  # a name (or a quote mark) follows the kind: the quotes name it
-            generic.append(_surface(quote, match.group(1), after))
-    return "», «".join(dict.fromkeys(generic)) or None
+    mentions = [mention for quote in quotes for mention in _mentions(quote)]
+    asked = _nationality_of(question)
+    if asked is not None:
+        mentions = [m for m in mentions if m[1] is not None and asked(m[1])] or mentions
+    if not mentions or any(phrase is None for phrase, _ in mentions):
+        return None  # a name follows the kind somewhere
+    return "», «".join(dict.fromkeys(phrase for phrase, _ in mentions if phrase is not None))
 
 
-def _surface(quote: str, kind: str, after: str) -> str:
-    """The phrase "kind adjective" as the quote writes it (its hamzas and ة kept), found by
-    matching the normalised words against the quote's own words."""
+def _mentions(quote: str) -> list[tuple[str | None, str | None]]:
+    """Each mention of a company or bank in ``quote``: (the generic phrase as written, or None
+    when a name follows; the normalised nationality adjective that qualifies it, if any).
+    Generic: the kind, then an indefinite adjective ("شركة صينية"), or one word without ال or
+    quote marks and then one ("شركة مقاولات كورية": a name is definite and would take
+    "الكورية")."""
+    found: list[tuple[str | None, str | None]] = []
+    for match in _MENTION_AR.finditer(normalize(quote)):
+        after = [w.strip("،,.:؛") for w in match.group(2).split()]
+        nisba_at = next(
+            (i for i, w in enumerate(after[:2]) if _NISBA.match(w) and not w.startswith("ال")), None
+        )
+        generic = nisba_at is not None and (nisba_at == 0 or not ({'"', "«", "“"} & set(match.group(2))))
+        if generic and nisba_at == 1 and (after[0].startswith("ال") or not after[0]):
+            generic = False
+        if generic and nisba_at is not None:
+            found.append((_surface(quote, match.group(1), after[: nisba_at + 1]), after[nisba_at]))
+        else:  # a name: its nationality, if any, is definite ("ريبسول الإسبانية")
+            found.append((None, next((w for w in after if w.startswith("ال") and _NISBA.match(w)), None)))
+    return found
+
+
+def _nationality_of(question: str) -> Callable[[str], bool] | None:
+    """A test of whether a normalised Arabic adjective ("كوريه", "الصينيه") is the
+    nationality the question asks for ("Which South Korean contractor", "الشركة الصينية"),
+    or None when it asks for none. English demonyms are read through CLDR's country names
+    (:func:`assistant.countries.english_country`), else by transliteration of their stem."""
+    from assistant.countries import arabic_forms, english_country
+    from assistant.person_names import english_matches
+
+    english = _ASKED_QUALIFIERS_EN.search(question)
+    if english is None:
+        written = words(normalize(question))
+        stems = {_adjective_stem(w) for w in written if _NISBA.match(w) and w.startswith("ال")}
+        return (lambda adjective: _adjective_stem(adjective) in stems) if stems else None
+    qualifiers = english.group(1).split()
+    codes = [code for code in map(english_country, qualifiers) if code is not None]
+    forms = {_adjective_stem(normalize(form)) for code in codes for form in arabic_forms(code)}
+    bases = {
+        word[: len(word) - len(end)]
+        for word in qualifiers
+        for end in _DEMONYM_ENDS
+        if word.endswith(end) and len(word) - len(end) >= 4
+    }
+
+    def asked(adjective: str) -> bool:
+        stem = _adjective_stem(adjective)
+        return stem in forms or any(english_matches(base, stem) for base in bases)
+
+    return asked
+
+
+def _adjective_stem(word: str) -> str:
+    """"الكوريه" → "كور", "صينيه" → "صين": an adjective without ال and its nisba ending."""
+    return _NISBA_END.sub("", word.removeprefix("ال")) or word
+
+
+def _surface(quote: str, kind: str, after: list[str]) -> str:
+    """The phrase "kind [word] adjective" as the quote writes it (its hamzas and ة kept),
+    found by matching the normalised words against the quote's own words."""
     written = [w.strip("،,.:؛") for w in quote.split()]
-    for i, word in enumerate(written[:-1]):
-        if normalize(word).endswith(kind) and normalize(written[i + 1]) == after:
-            return f"{word[len(word) - len(kind):] if len(word) > len(kind) else word} {written[i + 1]}"
-    return f"{kind} {after}"
+    for i, word in enumerate(written[: len(written) - len(after)]):
+        following = written[i + 1 : i + 1 + len(after)]
+        if normalize(word).endswith(kind) and [normalize(w) for w in following] == after:
+            return " ".join([word[len(word) - len(kind) :] if len(word) > len(kind) else word, *following])
+    return " ".join([kind, *after])
 
 
 # A value asked for one place inside the article's country: "في ولاية وهران", "Gedaref state".
@@ -89,7 +162,12 @@ _ASKS_VALUE = re.compile(
 )
 _ASKS_PERCENT = re.compile(r"\b(?:percentage|share|proportion|rate)\b|نسبه", re.IGNORECASE)
 _UNIT_AR = r"(?:ولايه|قطاع|محافظه|مدينه|منطقه|اقليم)"
-_PLACE_AR = re.compile(r"(?:^|\s)(?:في|ب)\s*(?:ال)?" + _UNIT_AR + r"\s+([^\s؟?،,]+)")
+# "في ولاية وهران", and the unit as the subject or object too: "كم طنا سلمت محافظة درعا؟".
+_PLACE_AR = re.compile(r"(?:^|\s)(?:في|ب)?\s*(?:ال)?" + _UNIT_AR + r"\s+([^\s؟?،,]+)")
+# Words after a unit noun that are no place's name: "في المحافظة التي …", "في كل منطقة".
+_NOT_PLACES_AR = frozenset(
+    {"التي", "الذي", "الواحده", "نفسها", "ذاتها", "كلها", "الاولي", "الاخري", "كل", "اي", "ما"}
+)
 _PLACE_EN = re.compile(
     r"\b([A-Z][a-z]{2,})\s+(?:state|province|governorate|region|district|Strip)\b"
     r"|\b(?:state|province|governorate|region|city|district) of ([A-Z][a-z]{2,})"
@@ -101,12 +179,39 @@ _PERCENT = re.compile(r"%|٪|\bper ?cent\b|(?:في\s+|بال)(?:ال)?(?:ميه|
 _NUMBER_PERCENT = re.compile(r"[\d.,]+\s*(?:%|٪|per ?cent\b|(?:في\s+|بال)(?:ال)?(?:ميه|مايه))")
 
 
+_MONTHS = word_pattern(
+    "يناير", "فبراير", "مارس", "ابريل", "مايو", "يونيو", "يوليو", "اغسطس", "سبتمبر", "اكتوبر", "نوفمبر", "ديسمبر",
+    "كانون", "شباط", "اذار", "نيسان", "ايار", "حزيران", "تموز", "ايلول", "تشرين",
+)  # fmt: skip
+# A date or a year is no figure of a place: "يوم 20 ديسمبر", "منذ عام 2016", "2023".
+_DATE = re.compile(r"\d{1,2}\s*" + _MONTHS + r"|(?<![\d.,])(?:19|20)\d\d(?![\d.,])")
+
+
 def _has_value(text: str, percent: bool) -> bool:
     """True when normalised ``text`` states a percentage (``percent``) or else a number that
-    is not one: "How many swarms reached Gedaref?" is not answered by "40 في المئة"."""
+    is neither a percentage nor a date: "How many swarms reached Gedaref?" is not answered
+    by "40 في المئة" nor by "منذ أبريل 2023"."""
     if percent:
         return _PERCENT.search(text) is not None
-    return _NUMBER.search(_NUMBER_PERCENT.sub(" ", text)) is not None
+    return _NUMBER.search(_DATE.sub(" ", _NUMBER_PERCENT.sub(" ", text))) is not None
+
+
+# Where a sentence's clauses part: a semicolon, or a comma before a word that opens a new
+# clause (و/ف and a word, "بينما", "في وقت" …). A comma after a fronted place ("وفي ولاية
+# سطيف، بلغت النسبة 58 في المئة") does not part it from its figure, nor one before a relative
+# pronoun, which goes on about the place ("ولاية القضارف، التي تنتج 40 في المئة من الذرة").
+_CLAUSE_OPENERS = r"(?:[وف]\S+|بينما|فيما|في حين|في وقت|حيث|ثم|مقابل|لكن|الا|غير ان)"
+_CLAUSE_BREAK = re.compile(r"\s*[؛;]\s*|\s*[،,]\s*(?=" + _CLAUSE_OPENERS + r"(?:\s|$))")
+
+
+def clauses(text: str) -> list[str]:
+    """The normalised clauses of ``text``, so that a figure is tied to the place or unit in
+    its own clause, not to one named elsewhere in the sentence.
+
+    >>> clauses("جاءت الحسكة أولا بنحو 480 ألف طن، تلتها حلب، بينما تراجعت الكميات في درعا.")
+    ['جاءت الحسكه اولا بنحو 480 الف طن، تلتها حلب', 'بينما تراجعت الكميات في درعا.']
+    """
+    return [part for part in _CLAUSE_BREAK.split(normalize(text)) if part.strip()]
 
 
 def asked_place(question: str) -> str | None:
@@ -125,7 +230,7 @@ def asked_place(question: str) -> str | None:
     if _ASKS_VALUE.search(norm) is None:
         return None
     arabic = _PLACE_AR.search(norm)
-    if arabic is not None:
+    if arabic is not None and arabic.group(1) not in _NOT_PLACES_AR:
         return arabic.group(1)
     for english in _PLACE_EN.finditer(question):
         place = english.group(1) or english.group(2)
@@ -147,15 +252,16 @@ def names_place(place: str, quote: str) -> bool:
 def unplaced_value(question: str, quotes: list[str]) -> str | None:
     """The place of a value question asked for one place (:func:`asked_place`) when no
     quote gives a value of the asked kind (a percentage for "نسبة / percentage / rate", else
-    a number) *and* names that place: the quotes give the national figure, or another
-    place's ("52.4 في المئة" nationally when Oran was asked), or a share where a count is
-    asked. None otherwise."""
+    a number, not a date) *and* names that place in the same clause (:func:`clauses`): the
+    quotes give the national figure, or another place's ("52.4 في المئة" nationally when
+    Oran was asked; "الحسكة … 480 ألف طن، … بينما تراجعت الكميات في درعا" when Daraa was),
+    or a share where a count is asked. None otherwise."""
     place = asked_place(question)
     if place is None or not quotes:
         return None
     percent = _ASKS_PERCENT.search(normalize(question)) is not None
-    placed = [q for q in quotes if _has_value(normalize(q), percent) and names_place(place, q)]
-    if placed:
+    clauses_of_quotes = (part for quote in quotes for part in clauses(quote))
+    if any(_has_value(part, percent) and names_place(place, part) for part in clauses_of_quotes):
         return None
     written = (w.strip("؟?،,.") for w in question.split())
     return next((w for w in written if normalize(w) == place), place)
@@ -213,8 +319,56 @@ def unpriced(question: str, quotes: list[str]) -> bool:
     return asks_for_money(question) and bool(quotes) and not any(_CURRENCY.search(normalize(q)) for q in quotes)
 
 
+# A price asked for one unit: "price per aircraft", "pay per cubic metre", "for each ticket",
+# "سعر الطائرة الواحدة", "لكل طن". A rate in time ("each year", "per month") is not one.
+_PER_TIME = r"(?:years?|months?|weeks?|days?|annum|cent|percent|seasons?|quarters?)\b"
+_ASKS_PER_UNIT_EN = re.compile(r"\b(?:per|each|every|a single)\s+(?!" + _PER_TIME + r")[A-Za-z]", re.IGNORECASE)
+_ASKS_PER_UNIT_AR = re.compile(r"(?:^|\s)(?:لكل|للواحد|الواحد|الواحده)(?=[\s؟?،,.]|$)")
+# What ties an amount to one unit in a quote: "350 دولارا للطن", "لكل طائرة", "عن الكيلوواط".
+_PER_UNIT = re.compile(r"(?:^|\s)(?:لل\S+|لكل|للواحد\S*|الواحده?|عن ال\S+|per|each|a piece)(?:\s|$)|/")
+
+
+def asks_unit_price(question: str) -> bool:
+    """True for a price asked for one unit of something (:func:`asks_for_money` and "per /
+    each X", "لكل / الواحدة"), not for a rate in time.
+
+    >>> asks_unit_price("What price per aircraft did the airline pay?"), asks_unit_price("كم سعر الطائرة الواحدة؟")
+    (True, True)
+    >>> asks_unit_price("How much will the cap cost the reserves each month?"), asks_unit_price("How much did it cost?")
+    (False, False)
+    """
+    if not asks_for_money(question):
+        return False
+    return _ASKS_PER_UNIT_EN.search(question) is not None or _ASKS_PER_UNIT_AR.search(normalize(question)) is not None
+
+
+def unit_unpriced(question: str, quotes: list[str]) -> bool:
+    """True when a price is asked for one unit (:func:`asks_unit_price`) and no clause of
+    the quotes ties an amount of money to a unit ("350 دولارا للطن"): the quotes give the
+    whole deal's value ("24 طائرة … بقيمة 6.8 مليارات دولار"), not the price of one."""
+    if not quotes or not asks_unit_price(question):
+        return False
+    unit = _asked_unit_ar(question)
+    per_unit = _PER_UNIT if unit is None else re.compile(rf"(?:لل|لكل\s+(?:ال)?|ال){unit}(?:\s|$|[،,.])")
+    parts = (part for quote in quotes for part in clauses(quote))
+    return not any(_CURRENCY.search(part) and per_unit.search(part) for part in parts)
+
+
+def _asked_unit_ar(question: str) -> str | None:
+    """The unit an Arabic question asks a price for, without ال: "سعر الشاحنة الواحدة" →
+    "شاحنه", "لكل طن" → "طن"; None in English (its unit is matched only by a unit marker
+    of any unit: a word the lexicon cannot translate must not refuse) and when none is found.
+
+    >>> _asked_unit_ar("كم سعر الشاحنة الواحدة؟"), _asked_unit_ar("كم يدفع المزارع لكل طن؟")
+    ('شاحنه', 'طن')
+    """
+    norm = normalize(question)
+    found = re.search(r"(?:^|\s)ال(\S+)\s+الواحده?(?=[\s؟?،,.]|$)|(?:^|\s)لكل\s+(?:ال)?([^\s؟?،,.]+)", norm)
+    return None if found is None else re.escape(found.group(1) or found.group(2))
+
+
 # What stands for a company or a bank in a quote, in any form (الشركة, بالمصارف, مجموعة …).
-_COMPANY_WORDS = word_pattern("شركه", "شركات", "مجموعه", "مجموعات", "موسسه", "موسسات", "تحالف", "ايتلاف", "كونسورتيوم")
+_COMPANY_WORDS = word_pattern("شركه", "شركات", "مقاول", "مقاولات", "مقاولون", "مجموعه", "مجموعات", "موسسه", "موسسات", "تحالف", "ايتلاف", "كونسورتيوم")
 _BANK_WORDS = word_pattern("مصرف", "مصارف", "بنك", "بنوك", "بنكا", "مصرفا", "مقرض", "مقرضين", "مقرضون")
 _ASKS_BANK = re.compile(r"\b(?:bank|banks|lender|lenders)\b|مصرف|مصارف|بنك|بنوك", re.IGNORECASE)
 

@@ -98,6 +98,12 @@ UNPRICED = {
     "en": "The articles do not give this price: the passages that answer it state no amount of money.",
     "ar": "لا تذكر المقالات هذا المبلغ: المقاطع التي تتناول السؤال لا تذكر أي مبلغ مالي.",
 }
+UNIT_UNPRICED = {
+    "en": "The articles do not give a price for one unit: the passages that answer this question "
+    "give no amount for each one, only other figures (such as a whole deal's value).",
+    "ar": "لا تذكر المقالات سعر الوحدة الواحدة: المقاطع التي تتناول السؤال لا تذكر مبلغا لكل وحدة، "
+    "بل أرقاما أخرى (كقيمة الصفقة كلها).",
+}
 UNMENTIONED = {
     "en": "The articles do not say which: the passages that answer this question name no company or bank.",
     "ar": "لا تذكر المقالات ذلك: المقاطع التي تتناول هذا السؤال لا تسمي أي شركة أو مصرف.",
@@ -629,6 +635,7 @@ def unanswered_kind(question: str, quotes: list[str], language: str) -> str | No
     place's figure where they give the country's; None when they do."""
     from assistant.answer_kinds import (
         generic_name,
+        unit_unpriced,
         unmentioned_kind,
         unplaced_value,
         unpriced,
@@ -644,6 +651,8 @@ def unanswered_kind(question: str, quotes: list[str], language: str) -> str | No
         return UNPLACED.get(language, UNPLACED["en"]).format(place=place)
     if unpriced(question, quotes):
         return UNPRICED.get(language, UNPRICED["en"])
+    if unit_unpriced(question, quotes):
+        return UNIT_UNPRICED.get(language, UNIT_UNPRICED["en"])
     return None
 
 

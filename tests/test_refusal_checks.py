@@ -278,7 +278,8 @@ def test_a_continuation_is_a_speech_verb_with_no_subject_of_its_own(text: str, c
     ("question", "quotes", "phrase"),
     [
         ("Which Chinese company built the railway?", ["بمشاركة شركة صينية، واستغرقت الأشغال عامين."], "شركة صينية"),
-        ("ما اسم الشركة الصينية؟", ["نفذته شركات جزائرية عمومية بمشاركة شركة صينية."], "شركات جزائرية», «شركة صينية"),
+        ("ما اسم الشركة الصينية؟", ["نفذته شركات جزائرية عمومية بمشاركة شركة صينية."], "شركة صينية"),  # the asked nationality
+        ("ما اسم الشركة المنفذة؟", ["نفذته شركات جزائرية عمومية بمشاركة شركة صينية."], "شركات جزائرية», «شركة صينية"),
         ("Which company built the plant?", ['بنتها شركة "ألستوم" الفرنسية.'], None),  # named
         ("Which company built the plant?", ["بنتها شركة ألستوم الفرنسية."], None),
         ("Which company built the plant?", ["افتتحت الحكومة المحطة أمس."], None),  # no company: not judged
