@@ -43,7 +43,6 @@ from assistant.speakers import (
     speaker_score,
 )
 from assistant.splitter import whole_text_spans
-from assistant.topic_check import TopicSimilarity, off_topic
 
 ABSTAIN_COVERAGE = 0.5
 MAX_SENTENCES = 3
@@ -560,7 +559,6 @@ def extractive_answer(
     mentioned: Callable[[str], frozenset[str]] | None = None,
     article_text: Callable[[str], str] | None = None,
     every_source: Callable[[], list[str]] | None = None,
-    topic: TopicSimilarity | None = None,
 ) -> tuple[str, tuple[Citation, ...], bool]:
     """``(text, citations, abstained)`` for one question, offline, in ``language`` (default:
     the language of the user's own words, ``analysis.reply_language``); ``dense`` gives the
@@ -568,9 +566,7 @@ def extractive_answer(
     ``mentioned`` the countries each article (by source) mentions: a question naming a
     country none of the quoted articles mentions is refused (:func:`names_other_country`);
     ``article_text`` the whole text of an article (by source): "what did X say" is refused
-    when no retrieved article names X (:func:`absent_speaker`); ``topic`` the model's similarity
-    of a topic to sentences: "what did X say about Y" is refused when X speaks, but not on Y
-    (:func:`assistant.topic_check.off_topic`)."""
+    when no retrieved article names X (:func:`absent_speaker`)."""
     language = language or analysis.reply_language
     abstain = ABSTAIN.get(language, ABSTAIN["en"])
     missing = absent_speaker(analysis, retrieved, article_text, every_source)
@@ -595,9 +591,7 @@ def extractive_answer(
     citations = cite(chosen)
     if not citations or names_other_country(analysis, chosen, mentioned):
         return abstain, (), True
-    refusal = _refusal(analysis, chosen, article_text, language) or off_topic(
-        analysis, chosen, sentences, topic, language
-    )
+    refusal = _refusal(analysis, chosen, article_text, language)
     if refusal is not None:
         return refusal, (), True
     return render(language, citations, speakers=[s.speaker for s in chosen]), citations, False

@@ -35,7 +35,6 @@ from assistant.summaries import (
     summarise_articles,
     summary_topic,
 )
-from assistant.topic_check import TopicSimilarity
 from assistant.translation import Translation
 
 log = logging.getLogger(__name__)
@@ -220,7 +219,6 @@ class Assistant:
             mentioned=self._article_countries,
             article_text=self._article_text,
             every_source=lambda: list(self.index.manifest.files),
-            topic=self._topic_similarity(),
         )
         return Answer(
             question=question,
@@ -264,14 +262,6 @@ class Assistant:
             return None
         vector = analysis.dense_vector(self.index.embedder, dense_query_text(self.index, analysis))
         return lambda texts: cache.similarities(vector, texts)
-
-    def _topic_similarity(self) -> TopicSimilarity | None:
-        """The model's similarity of a topic (embedded as a query when asked, one encode) to
-        candidate sentences (None without a model): :mod:`assistant.topic_check`."""
-        cache, embedder = self._sentences, self.index.embedder
-        if cache is None:
-            return None
-        return lambda topic, texts: cache.similarities(embedder.embed_query(topic), texts)
 
     def _llm_stream(
         self, question: str, standalone: str, analysis: QueryAnalysis, retrieved: list[Retrieved], history: History | None
