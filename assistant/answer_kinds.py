@@ -260,6 +260,28 @@ _RATE = re.compile(
 )
 
 
+VALUE_WINDOW = (5, 4)  # a place this many words before a figure, or after it, is the figure's
+
+
+def _beside_value(place: str, text: str) -> bool:
+    """True when ``text`` names ``place`` next to one of its figures: «إقليم الحوز وحده يضم
+    52 في المئة», «52 في المئة في وهران»; not «… 48 في المئة من المنازل التي أعيد بناؤها،
+    يليه إقليم شيشاوة», where the place only comes after (ranked, not given a figure).
+
+    >>> _beside_value("الحوز", "إن إقليم الحوز وحده يضم 52 في المئة من المنازل.")
+    True
+    >>> _beside_value("شيشاوة", "يضم 48 في المئة من المنازل التي أعيد بناؤها، يليه إقليم شيشاوة.")
+    False
+    """
+    written = text.split()
+    before, after = VALUE_WINDOW
+    return any(
+        names_place(place, " ".join(written[max(0, i - before) : i + after + 1]))
+        for i, word in enumerate(written)
+        if any(ch.isdigit() for ch in word)
+    )
+
+
 def asked_value(question: str) -> str | None:
     """The kind of value the question asks for, among those a sentence plainly carries or
     lacks: ``"money"`` (:func:`asks_for_money`), ``"percent"`` (a share or rate asked),
@@ -303,7 +325,8 @@ def carries_value(kind: str, question: str, text: str) -> bool:
         amount = _CURRENCY.search(norm) is not None and _NUMBER.search(norm) is not None
         return amount and (_ASKS_UNIT_PRICE.search(normalize(question)) is None or _RATE.search(norm) is not None)
     if kind == "percent":
-        return _PERCENT.search(norm) is not None and unplaced_value(question, [text]) is None
+        place = asked_place(question)
+        return _PERCENT.search(norm) is not None and (place is None or _beside_value(place, text))
     if kind == "name":
         return any(not _NISBA.match((m.group(2) or "").strip("،,.:؛")) for m in _MENTION_AR.finditer(norm))
     if kind == "date":
