@@ -163,7 +163,7 @@ def unplaced_value(question: str, quotes: list[str]) -> str | None:
 
 # "How much did it cost / what price / what is it worth", "كم كلفة / ما سعر / ما قيمة": money.
 _ASKS_MONEY = re.compile(
-    r"\bhow much (?:[\w'’-]+\s+){0,8}?(?:cost|costs|pay|paid|pays|charge|charged|spend|spent|earn|earned|money|"
+    r"\bhow much (?:[\w'’-]+\s+){0,12}?(?:cost|costs|pay|paid|pays|charge|charged|spend|spent|earn|earned|money|"
     r"fee|fees|price|prices|tuition|rent|salary|salaries|wage|wages|fine|fines)\b"
     r"|\b(?:what|which) (?:is the |was the |will be the )?(?:price|cost|fee|value)\b|\bprice per\b|\bworth\b"
     r"|(?:^|\s)(?:كم|ما|ماهي|ما هي)\s+(?:\S+\s+)?(?:كلفه|تكلفه|سعر|ثمن|قيمه|اسعار|رسوم)(?:\s|$)",
@@ -249,14 +249,19 @@ _DATE = re.compile(
 )  # fmt: skip
 
 
-# A price asked per unit ("How much will a cubic metre cost?", "price per tonne", "لكل طن"),
-# and a price stated per unit ("350 دولارًا للطن", "3 فلوس لكل كيلوواط", "$5 per ticket").
+# A price asked per unit ("How much will a cubic metre cost?", "price per tonne", "لكل طن"; a
+# period, "each month", is not a unit),
+# and a price stated per unit ("350 دولارًا للطن", "3 فلوس فقط عن الكيلوواط", "$5 per ticket",
+# "تشتري صهريجًا بسعر 20 دينارًا").
 _ASKS_UNIT_PRICE = re.compile(
-    r"\bper\b|\beach\b|\bhow much (?:will|does|do|did|is|was|would|are|were) an? [\w-]+|(?:^|\s)(?:لكل|للواحد)(?:\s|$)",
+    r"\b(?:per|each)\b(?! (?:year|month|week|day|hour|season)s?\b)"
+    r"|\bhow much (?:will|does|do|did|is|was|would|are|were) an? [\w-]+|(?:^|\s)(?:لكل|للواحد)(?:\s|$)",
     re.IGNORECASE,
 )
 _RATE = re.compile(
-    r"(?:" + _CURRENCY.pattern + r")\S*\s+(?:لل\S+|لكل|عن كل|per\b|each\b|a\b|an\b)", re.IGNORECASE
+    r"(?:" + _CURRENCY.pattern + r")\S*\s+(?:\S+\s+)?(?:لل\S+|لكل|عن|مقابل|per\b|each\b|a\b|an\b)"
+    r"|(?:^|\s)بسعر\s",
+    re.IGNORECASE,
 )
 
 

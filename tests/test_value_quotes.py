@@ -117,6 +117,7 @@ def test_the_cli_quotes_the_operator(port, cli_runner) -> None:  # type: ignore[
         ("When will the berth open?", "date"),
         ("How many ships called at the port?", None),
         ("What did the minister say about the cost?", None),
+        ("How much did the first phase of the new southern fish farm project cost?", "money"),
         ("", None),
     ],
 )
@@ -132,6 +133,9 @@ def test_the_asked_kind_of_value_is_read_from_the_question(question: str, kind: 
         ("money", "How much will a cubic metre cost?", "بكلفة 3 مليارات دولار.", False),
         ("money", "How much will a cubic metre cost?", "حدد السعر بـ2 دينار للمتر المكعب.", True),
         ("money", "What price per tonne?", "إن سعر الشراء حدد بـ350 دولارًا للطن.", True),
+        ("money", "How much does a consumer pay?", "يدفع 3 فلوس فقط عن الكيلوواط ساعة.", True),
+        ("money", "How much does a family pay?", "تشتري صهريجًا كل أسبوع بسعر 20 دينارًا.", True),
+        ("money", "How much will it cost each month?", "بكلفة 85 مليون دولار.", True),
         ("name", "Which company?", 'تتولى تشغيله شركة "ساوث بورتس".', True),
         ("name", "Which company?", "نفذته شركة صينية.", False),
         ("name", "Which company?", "يتولى التحالف بناء المحطة.", False),
