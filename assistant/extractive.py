@@ -574,7 +574,12 @@ def extractive_answer(
         return ABSENT_PERSON.get(language, ABSENT_PERSON["en"]).format(name=missing), (), True
     sentences = score_sentences(analysis, retrieved, names, dense)
     model_chunk = model_passage(sentences, retrieved)
-    if analysis.absent_names or analysis.absent_words or _weak(analysis, retrieved, names, model_chunk):
+    from assistant.institution_names import unfound_words
+
+    absent_words = unfound_words(
+        analysis.question, analysis.absent_words, analysis.lexicon_words, (s.text for s in sentences)
+    )
+    if analysis.absent_names or absent_words or _weak(analysis, retrieved, names, model_chunk):
         return abstain, (), True
     from assistant.answer_checks import quotes_speech, reports_words, words_of_asked
     from assistant.value_quotes import with_asked_value
