@@ -237,16 +237,21 @@ _ASKS_DATE = re.compile(
     r"|(?:^|\s)(?:متي|في اي (?:عام|سنه|شهر|يوم|تاريخ)|ما تاريخ|ما موعد)(?:\s|$)",
     re.IGNORECASE,
 )
-# A date in a sentence: a month (Gregorian or Levantine; not آب, which is also "father"), a
-# year, "yesterday", "today" or a weekday.
+# A date in a sentence: a month (Gregorian or Levantine; not آب, which is also "father") or a
+# year. "Yesterday", "today" and weekdays date what is reported, nearly every news sentence
+# has one («أمس الاثنين»), so they answer only a question about the past ("When did …").
 _DATE = re.compile(
     r"\b(?:1[89]|20)\d\d\b|"
     + word_pattern(
         "يناير", "فبراير", "مارس", "ابريل", "مايو", "يونيو", "يوليو", "اغسطس", "سبتمبر", "اكتوبر",
         "نوفمبر", "ديسمبر", "كانون", "شباط", "اذار", "نيسان", "ايار", "حزيران", "تموز", "ايلول",
-        "تشرين", "امس", "اليوم", "السبت", "الاحد", "الاثنين", "الثلاثاء", "الاربعاء", "الخميس", "الجمعه",
+        "تشرين",
     ),
 )  # fmt: skip
+_RELATIVE_DATE = re.compile(
+    word_pattern("امس", "اليوم", "السبت", "الاحد", "الاثنين", "الثلاثاء", "الاربعاء", "الخميس", "الجمعه")
+)
+_ASKS_PAST = re.compile(r"\bwhen (?:did|was|were|had)\b", re.IGNORECASE)
 
 
 # A price asked per unit ("How much will a cubic metre cost?", "price per tonne", "لكل طن"; a
@@ -316,7 +321,7 @@ def carries_value(kind: str, question: str, text: str) -> bool:
     """True when ``text`` carries a value of the asked ``kind``: an amount with its currency,
     a percentage (naming the asked place, when the question asks for one,
     :func:`unplaced_value`), a company or bank by name (neither a generic «شركة صينية» nor
-    no company at all), a date (a month, a year, "yesterday", a weekday).
+    no company at all), a date (a month, a year; for "When did …" also "yesterday", a weekday).
 
     >>> carries_value("money", "How much did it cost?", "بلغت كلفتها نحو 6.2 مليارات ريال قطري.")
     True
@@ -335,5 +340,6 @@ def carries_value(kind: str, question: str, text: str) -> bool:
     if kind == "name":
         return any(not _NISBA.match((m.group(2) or "").strip("،,.:؛")) for m in _MENTION_AR.finditer(norm))
     if kind == "date":
-        return _DATE.search(norm) is not None
+        past = _ASKS_PAST.search(question) is not None
+        return _DATE.search(norm) is not None or (past and _RELATIVE_DATE.search(norm) is not None)
     return False

@@ -8,23 +8,25 @@ minister named «الحمود» outscores the lead that states «6.2 مليار�
 check (:mod:`assistant.answer_kinds`) refuses because the chosen quote names no currency.
 
 When the question asks for a kind of value a sentence plainly carries or lacks (an amount
-of money, a percentage, a company's name: :func:`assistant.answer_kinds.asked_value`) and
+of money, a percentage, a company's name, a date: :func:`assistant.answer_kinds.asked_value`) and
 no chosen quote carries it, the candidate sentence that does is quoted first, if it is
 about the question's subject:
 
 * it is in the article retrieval ranks first or in the article of the best chosen quote
   (news states a subject's figures in its own article);
 * the model ranks it among its ``MODEL_TOP`` sentences closest to the question (the
-  model reads the words the bridge missed, "operate", "cost"; a sentence that only
-  carries a price, the prize money for "How much was a ticket?", is not among them).
+  model reads the words the bridge missed, "operate", "cost").
+
+A price asked per unit needs a price per unit (:func:`assistant.answer_kinds.carries_value`):
+for "How much did a ticket cost?" the model ranks a prize's amount first, which is no ticket's.
 
 Only for English questions read by a multilingual model: an Arabic question's words reach
 the sentences directly, so its best-scored sentence already shares what it asks. The
 refusal checks then read the new quotes: a price, share or name that is there is quoted,
 one that is not is still refused (nothing here adds a refusal).
 
-Dates are not handled: almost every news sentence carries one («أمس الاثنين»), so a date
-in the quotes says nothing about whether they answer "when".
+A date is a month or a year: nearly every news sentence says «أمس الاثنين», which answers
+only "When did …" (for that, "yesterday" and a weekday count too).
 """
 
 from __future__ import annotations

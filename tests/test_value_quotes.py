@@ -81,6 +81,12 @@ def test_the_price_sentence_is_quoted_for_what_it_cost(port) -> None:  # type: i
     assert any("900 مليون دولار" in c.quote for c in answer.citations)
 
 
+def test_the_date_sentence_is_quoted_for_when_it_will_happen(port) -> None:  # type: ignore[no-untyped-def]
+    answer = port.ask("When is the new berth at Salalah port due to receive its first ship?")
+    assert not answer.abstained
+    assert any("مارس المقبل" in c.quote for c in answer.citations)
+
+
 @pytest.mark.parametrize(
     ("question", "refusal"), [(OPERATOR, UNMENTIONED["en"]), (PRICE, UNPRICED["en"])]
 )
@@ -153,6 +159,9 @@ def test_the_asked_kind_of_value_is_read_from_the_question(question: str, kind: 
         ),
         ("percent", "What share of the homes?", "أعيد بناء 30 ألف منزل.", False),
         ("date", "When?", "", False),
+        ("date", "When will the berth open?", "افتتحت شركة الميناء أمس الأحد الرصيف.", False),
+        ("date", "When did the berth open?", "افتتحت شركة الميناء أمس الأحد الرصيف.", True),
+        ("date", "When will the berth open?", "يستقبل الرصيف أول سفينة في مارس المقبل.", True),
     ],
 )
 def test_a_sentence_carries_a_value_of_the_asked_kind(
