@@ -269,7 +269,7 @@ def unplaced_value(question: str, quotes: list[str]) -> str | None:
 
 # "How much did it cost / what price / what is it worth", "كم كلفة / ما سعر / ما قيمة": money.
 _ASKS_MONEY = re.compile(
-    r"\bhow much (?:[\w'’-]+\s+){0,8}?(?:cost|costs|pay|paid|pays|charge|charged|spend|spent|earn|earned|money|"
+    r"\bhow much (?:[\w'’-]+\s+){0,12}?(?:cost|costs|pay|paid|pays|charge|charged|spend|spent|earn|earned|money|"
     r"fee|fees|price|prices|tuition|rent|salary|salaries|wage|wages|fine|fines)\b"
     r"|\b(?:what|which) (?:is the |was the |will be the )?(?:price|cost|fee|value)\b|\bprice per\b|\bworth\b"
     r"|(?:^|\s)(?:كم|ما|ماهي|ما هي)\s+(?:\S+\s+)?(?:كلفه|تكلفه|سعر|ثمن|قيمه|اسعار|رسوم)(?:\s|$)",
@@ -382,3 +382,118 @@ def unmentioned_kind(question: str, quotes: list[str]) -> bool:
         return False
     kind = _BANK_WORDS if _ASKS_BANK.search(normalize(question)) else _COMPANY_WORDS
     return not any(re.search(kind, normalize(q)) for q in quotes)
+
+
+# What a question asks for, when it is a kind of value a sentence plainly carries or lacks:
+# used to quote the sentence that carries it (:func:`assistant.extractive.with_asked_value`).
+_ASKS_DATE = re.compile(
+    r"^\s*(?:by |until |since |from )?when\b|\b(?:what|which) (?:date|day|month|year)\b|\bin what year\b"
+    r"|(?:^|\s)(?:متي|في اي (?:عام|سنه|شهر|يوم|تاريخ)|ما تاريخ|ما موعد)(?:\s|$)",
+    re.IGNORECASE,
+)
+# A date in a sentence: a month (Gregorian or Levantine; not آب, which is also "father") or a
+# year. "Yesterday", "today" and weekdays date what is reported, nearly every news sentence
+# has one («أمس الاثنين»), so they answer only a question about the past ("When did …").
+_DATE = re.compile(
+    r"\b(?:1[89]|20)\d\d\b|"
+    + word_pattern(
+        "يناير", "فبراير", "مارس", "ابريل", "مايو", "يونيو", "يوليو", "اغسطس", "سبتمبر", "اكتوبر",
+        "نوفمبر", "ديسمبر", "كانون", "شباط", "اذار", "نيسان", "ايار", "حزيران", "تموز", "ايلول",
+        "تشرين",
+    ),
+)  # fmt: skip
+_RELATIVE_DATE = re.compile(
+    word_pattern("امس", "اليوم", "السبت", "الاحد", "الاثنين", "الثلاثاء", "الاربعاء", "الخميس", "الجمعه")
+)
+_ASKS_PAST = re.compile(r"\bwhen (?:did|was|were|had)\b", re.IGNORECASE)
+
+
+# A price asked per unit ("How much will a cubic metre cost?", "price per tonne", "لكل طن"; a
+# period, "each month", is not a unit),
+# and a price stated per unit ("350 دولارًا للطن", "3 فلوس فقط عن الكيلوواط", "$5 per ticket",
+# "تشتري صهريجًا بسعر 20 دينارًا").
+_ASKS_UNIT_PRICE = re.compile(
+    r"\b(?:per|each)\b(?! (?:year|month|week|day|hour|season)s?\b)"
+    r"|\bhow much (?:will|does|do|did|is|was|would|are|were) an? [\w-]+|(?:^|\s)(?:لكل|للواحد)(?:\s|$)",
+    re.IGNORECASE,
+)
+_RATE = re.compile(
+    r"(?:" + _CURRENCY.pattern + r")\S*\s+(?:\S+\s+)?(?:لل\S+|لكل|عن|مقابل|per\b|each\b|a\b|an\b)"
+    r"|(?:^|\s)بسعر\s",
+    re.IGNORECASE,
+)
+
+
+VALUE_WINDOW = (5, 4)  # a place this many words before a figure, or after it, is the figure's
+
+
+def _beside_value(place: str, text: str) -> bool:
+    """True when ``text`` names ``place`` next to one of its figures: «إقليم الحوز وحده يضم
+    52 في المئة», «52 في المئة في وهران»; not «… 48 في المئة من المنازل التي أعيد بناؤها،
+    يليه إقليم شيشاوة», where the place only comes after (ranked, not given a figure).
+
+    >>> _beside_value("الحوز", "إن إقليم الحوز وحده يضم 52 في المئة من المنازل.")
+    True
+    >>> _beside_value("شيشاوة", "يضم 48 في المئة من المنازل التي أعيد بناؤها، يليه إقليم شيشاوة.")
+    False
+    """
+    written = text.split()
+    before, after = VALUE_WINDOW
+    return any(
+        names_place(place, " ".join(written[max(0, i - before) : i + after + 1]))
+        for i, word in enumerate(written)
+        if any(ch.isdigit() for ch in word)
+    )
+
+
+def asked_value(question: str) -> str | None:
+    """The kind of value the question asks for, among those a sentence plainly carries or
+    lacks: ``"money"`` (:func:`asks_for_money`), ``"percent"`` (a share or rate asked),
+    ``"name"`` (which company or bank, :func:`asks_for_name`), ``"date"`` (when, by when,
+    in which year); None for any other question.
+
+    >>> asked_value("How much did the terminal cost?"), asked_value("What share of the homes is in Haouz?")
+    ('money', 'percent')
+    >>> asked_value("Which company will run the terminal?"), asked_value("By when will the homes be rebuilt?")
+    ('name', 'date')
+    >>> asked_value("متى تستقبل المحطة أول سفينة؟"), asked_value("How many ships?") is None
+    ('date', True)
+    """
+    norm = normalize(question)
+    if asks_for_money(question):
+        return "money"
+    if _ASKS_VALUE.search(norm) is not None and _ASKS_PERCENT.search(norm) is not None:
+        return "percent"
+    if asks_for_name(question):
+        return "name"
+    if _ASKS_DATE.search(norm) is not None:
+        return "date"
+    return None
+
+
+def carries_value(kind: str, question: str, text: str) -> bool:
+    """True when ``text`` carries a value of the asked ``kind``: an amount with its currency,
+    a percentage (naming the asked place, when the question asks for one,
+    :func:`unplaced_value`), a company or bank by name (neither a generic «شركة صينية» nor
+    no company at all), a date (a month, a year; for "When did …" also "yesterday", a weekday).
+
+    >>> carries_value("money", "How much did it cost?", "بلغت كلفتها نحو 6.2 مليارات ريال قطري.")
+    True
+    >>> carries_value("money", "How much did it cost?", "ترفع طاقته إلى 11 مليون حاوية.")
+    False
+    >>> carries_value("date", "When?", "تستقبل أول سفينة في الأول من يناير 2027."), carries_value("date", "When?", "قال إنها مهمة.")
+    (True, False)
+    """
+    norm = normalize(text)
+    if kind == "money":
+        amount = _CURRENCY.search(norm) is not None and _NUMBER.search(norm) is not None
+        return amount and (_ASKS_UNIT_PRICE.search(normalize(question)) is None or _RATE.search(norm) is not None)
+    if kind == "percent":
+        place = asked_place(question)
+        return _PERCENT.search(norm) is not None and (place is None or _beside_value(place, text))
+    if kind == "name":
+        return any(not _NISBA.match((m.group(2) or "").strip("،,.:؛")) for m in _MENTION_AR.finditer(norm))
+    if kind == "date":
+        past = _ASKS_PAST.search(question) is not None
+        return _DATE.search(norm) is not None or (past and _RELATIVE_DATE.search(norm) is not None)
+    return False

@@ -580,9 +580,15 @@ def extractive_answer(
         return ABSENT_PERSON.get(language, ABSENT_PERSON["en"]).format(name=missing), (), True
     sentences = score_sentences(analysis, retrieved, names, dense)
     model_chunk = model_passage(sentences, retrieved)
-    if analysis.absent_names or analysis.absent_words or _weak(analysis, retrieved, names, model_chunk):
+    from assistant.institution_names import unfound_words
+
+    absent_words = unfound_words(
+        analysis.question, analysis.absent_words, analysis.lexicon_words, (s.text for s in sentences)
+    )
+    if analysis.absent_names or absent_words or _weak(analysis, retrieved, names, model_chunk):
         return abstain, (), True
     from assistant.answer_checks import quotes_speech, reports_words, words_of_asked
+    from assistant.value_quotes import with_asked_value
 
     chosen = choose(analysis, sentences, names)
     if not quotes_speech(analysis, chosen):  # "what did X say": quote what is said in those passages
@@ -594,6 +600,7 @@ def extractive_answer(
     own = [] if analysis.speakers else words_of_asked(analysis.question, analysis.language, chosen, sentences)
     if own:
         chosen = choose(analysis, own, names)
+    chosen = with_asked_value(analysis.question, chosen, sentences, retrieved)
     citations = cite(chosen)
     if not citations or names_other_country(analysis, chosen, mentioned):
         return abstain, (), True
