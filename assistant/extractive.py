@@ -588,6 +588,13 @@ def extractive_answer(
     own = [] if analysis.speakers else words_of_asked(analysis.question, analysis.language, chosen, sentences)
     if own:
         chosen = choose(analysis, own, names)
+    # Quotes only from articles that mention the question's named subject ("Sharara").
+    from assistant.subject_anchor import anchor_quotes
+
+    anchored = anchor_quotes(analysis, chosen, retrieved, article_text, mentioned)
+    if chosen and not anchored.kept:
+        return anchored.refusal(language), (), True
+    chosen = anchored.kept
     citations = cite(chosen)
     if not citations or names_other_country(analysis, chosen, mentioned):
         return abstain, (), True
