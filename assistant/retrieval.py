@@ -524,8 +524,8 @@ def retrieve(
 
 def capitalised_runs(question: str, min_words: int = MIN_NAME_WORDS) -> list[list[str]]:
     """Runs of ``min_words`` (default two) or more consecutive capitalised words of an English
-    question (its multi-word proper names: "World Bank", "Hassan Rais"), a possessive "'s" set aside;
-    question words ("What", "Did"), months and the question's first word (capitalised as
+    question (its multi-word proper names: "World Bank", "Hassan Rais"), a possessive "'s" set
+    aside; question words ("What", "Did"), months and the question's first word (capitalised as
     any sentence start: "Besides Britain, …") never start or extend a run.
 
     >>> capitalised_runs("What did the World Bank say to Hassan Rais's team in May?")

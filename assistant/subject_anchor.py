@@ -15,15 +15,21 @@ least one retrieved article mentions it (a name no article holds is left to the 
 that deal with absent names). Then, among the quoted sentences:
 
 - a sentence of an article that mentions none of the anchoring subjects is dropped;
-- for a question of one part (not "X and Y", nor a list of answers,
-  :mod:`assistant.multi_article`), a sentence of an article that mentions fewer of the
-  subjects than another quoted article, all of which that article mentions too, is dropped
-  ("Noura al-Hajri ... Hamad Port": the article that has only a man called Hamad goes).
+- a sentence of an article that mentions fewer of the subjects than another quoted
+  article, all of which that article mentions too, is dropped ("Noura al-Hajri ... Hamad
+  Port": the article that has only a man called Hamad goes). Here the other article's
+  mentions are read strictly (the bridge's forms, not spellings alone), so that a stray
+  match (أحمد for "Hamad") cannot make the wrong article look more on the subject.
 
-A two-subject question keeps each article that mentions one subject: neither article's
-subjects contain the other's. Whole articles are read, not passages: a subject named once
-in the lead sets the scene of every later sentence. When nothing is left, the question is
-refused: the articles that mention the subject do not say it.
+A question naming two subjects keeps each article that mentions one of them: neither
+article's subjects contain the other's. A question of several parts or asking for a list
+(:mod:`assistant.multi_article`) is left as it is: a part may be about a place this module
+does not read as a subject (an Arabic city). Whole articles are read, not passages: a
+subject named once in the lead sets the scene of every later sentence. When nothing is
+left, the question is refused: the articles that mention the subject do not say it.
+
+Arabic questions are anchored by the countries they name only: an Arabic proper name has
+no capital letter to tell it from a common word.
 
 This module does not retrieve, score or choose sentences; :mod:`assistant.extractive`
 calls :func:`anchor_quotes` on the sentences it chose.
@@ -60,13 +66,15 @@ class Subject:
     terms: frozenset[str] = frozenset()
     country: str | None = None
 
-    def in_article(self, text: str, countries: frozenset[str], lenient: bool = True) -> bool:
-        """True when the article ``text``, which mentions ``countries``, names this subject:
+    def in_article(
+        self, text: str, countries: Callable[[], frozenset[str]], lenient: bool = True
+    ) -> bool:
+        """True when the article ``text``, which mentions ``countries()``, names this subject:
         ``lenient`` also by a word spelled like the name (a missed mention drops a good
         quote), else only by the bridge's forms (a stray match, أحمد for "Hamad", must not
         make an article look more about the question than the one that answers it)."""
         if self.country is not None:
-            return self.country in countries
+            return self.country in countries()
         if self.terms & article_terms(text):
             return True
         from assistant.person_names import name_in_text
@@ -100,18 +108,19 @@ def question_subjects(analysis: QueryAnalysis) -> list[Subject]:
     capitalised = {
         part.lower() for run in runs for word in run for part in [word, *re.split(r"[-’']", word)]
     }
+    from assistant.countries import country_names, english_country, named_countries
+
     subjects = [
         Subject(phrase, analysis.slots[i])
         for i, phrase in sorted(analysis.name_slots.items())
         if i < len(analysis.slots)
         and analysis.slots[i]
         and all(w.lower() in capitalised for w in phrase.split())
+        and english_country(phrase) is None  # a country is checked as one, below
     ]
-    subjects += _unbridged_names(
-        runs, set(analysis.untranslated) - {w for s in subjects for w in s.name.split()}
-    )
-    from assistant.countries import country_names, english_country, named_countries
-
+    slot_words = {w for s in subjects for w in s.name.split()}
+    unbridged = {w for w in analysis.untranslated if w not in slot_words and not english_country(w)}
+    subjects += _unbridged_names(runs, unbridged)
     names = country_names()
     codes = set(named_countries(analysis.question))
     if analysis.language == "en":  # "Libyan", "Qatari": a country's adjective names it too
@@ -183,35 +192,39 @@ def anchor_quotes(
     (module doc); all of them when the question names no subject that a retrieved article
     mentions, or when articles cannot be read (``article_text`` None). ``mentioned`` gives
     the countries an article mentions."""
-    if article_text is None or not chosen or several_parts(analysis):
+    if article_text is None or not chosen:
         return Anchoring(list(chosen))
     subjects = question_subjects(analysis)
-    if not subjects:
+    if not subjects or several_parts(analysis):
         return Anchoring(list(chosen))
 
     def named_in(source: str, lenient: bool = True) -> frozenset[int]:
         text = article_text(source)
-        countries = mentioned(source) if mentioned is not None else frozenset()
+        countries = _countries_of(source, mentioned)
         return frozenset(
             i for i, s in enumerate(subjects) if s.in_article(text, countries, lenient)
         )
 
-    sources = dict.fromkeys(
-        [*(r.chunk.source for r in retrieved), *(s.chunk.source for s in chosen)]
-    )
-    named = {source: named_in(source) for source in sources}
+    quoted = list(dict.fromkeys(s.chunk.source for s in chosen))
+    named = {source: named_in(source) for source in quoted}
+    if not all(named.values()):  # is a subject of the question in the articles at all?
+        others = dict.fromkeys(r.chunk.source for r in retrieved if r.chunk.source not in named)
+        named |= {source: named_in(source) for source in others}
     anchors = frozenset().union(*named.values())
     if not anchors:
         return Anchoring(list(chosen))
-    quoted = list(dict.fromkeys(s.chunk.source for s in chosen))
     keep = {source for source in quoted if named[source]}
     if len(keep) > 1:
         strict = {source: named_in(source, lenient=False) for source in keep}
-        keep = {
-            source for source in keep if not any(named[source] < strict[other] for other in keep)
-        }
-    subject = subjects[min(anchors)].name
-    return Anchoring([s for s in chosen if s.chunk.source in keep], subject)
+        keep = {s for s in keep if not any(named[s] < strict[other] for other in keep)}
+    return Anchoring([s for s in chosen if s.chunk.source in keep], subjects[min(anchors)].name)
+
+
+def _countries_of(
+    source: str, mentioned: Callable[[str], frozenset[str]] | None
+) -> Callable[[], frozenset[str]]:
+    """The countries article ``source`` mentions, read only when a subject is a country."""
+    return lambda: mentioned(source) if mentioned is not None else frozenset()
 
 
 def several_parts(analysis: QueryAnalysis) -> bool:
