@@ -7,19 +7,23 @@ sentence from another article can score well on the question's other words ("pri
 Syrian wheat price quoted for "What price are buyers paying for Sharara crude?" is a wrong
 answer with a right-looking source.
 
-The subjects of a question are its English proper names, as the bridge found them in the
-index (``QueryAnalysis.name_slots``, each a set of Arabic forms: lexicon names and
-transliterations of capitalised words), and the countries it names in either language
-(:func:`assistant.countries.named_countries`). A subject *anchors* the answer when at
-least one retrieved article mentions it (a name no article holds is left to the refusals
-that deal with absent names). Then, among the quoted sentences:
+The subjects of a question (:func:`question_subjects`) are its English proper names and the
+countries it names in either language (:func:`assistant.countries.named_countries`, or an
+English adjective: "Kuwaiti"). A name is a stretch of capitalised words that the bridge read
+as a name (``QueryAnalysis.name_slots``: lexicon names, transliterations) or could not
+translate; a title and its attribute ("Finance Minister") are not names. A name of one word
+is found in an article by the bridge's Arabic forms or, leniently, by spelling; a name of
+several words by its words side by side, spelled like the question's (one stray word, a
+common حامد, does not make an article about "Osman Hamed"). A subject *anchors* the answer
+when at least one retrieved article mentions it (a name no article holds is left to the
+refusals that deal with absent names). Then, among the quoted sentences:
 
 - a sentence of an article that mentions none of the anchoring subjects is dropped;
 - a sentence of an article that mentions fewer of the subjects than another quoted
   article, all of which that article mentions too, is dropped ("Noura al-Hajri ... Hamad
   Port": the article that has only a man called Hamad goes). Here the other article's
-  mentions are read strictly (the bridge's forms, not spellings alone), so that a stray
-  match (أحمد for "Hamad") cannot make the wrong article look more on the subject.
+  mentions are read strictly (the bridge's forms, not one word's spelling alone), so that a
+  stray match (أحمد for "Hamad") cannot make the wrong article look more on the subject.
 
 A question naming two subjects keeps each article that mentions one of them: neither
 article's subjects contain the other's. A question of several parts or asking for a list
@@ -54,32 +58,43 @@ UNANCHORED = {
 }
 
 
+def _NO_COUNTRIES() -> frozenset[str]:  # noqa: N802 - a constant's stand-in
+    return frozenset()
+
+
 @dataclass(frozen=True)
 class Subject:
     """One named subject of a question: how the question writes it (``name``), and how an
-    article shows it: the ``country`` code among the countries the article mentions, or for
-    a name, any of the analysed Arabic ``terms`` the bridge gave it or a word spelled like
-    it (:func:`assistant.person_names.name_in_text`: "Salma" is سلمى, which the bridge's
+    article shows it: the ``country`` code among the countries the article mentions; for a
+    name of several words (``whole``), its words side by side, each spelled like the
+    question's (:func:`assistant.person_names.name_in_text`: "Osman Hamed" is عثمان حامد,
+    not any article with a حامد; when no article has the whole name, its ``parts`` stand for
+    it: "Emirati Muzn-1"); for a one-word name, one of the analysed Arabic ``terms``
+    the bridge gave it, or a word spelled like it ("Salma" is سلمى, which the bridge's
     transliteration may have matched to another indexed word)."""
 
     name: str
     terms: frozenset[str] = frozenset()
     country: str | None = None
+    whole: bool = False
+    parts: tuple[Subject, ...] = ()  # a whole name's words the bridge read as names, one by one
 
     def in_article(
         self, text: str, countries: Callable[[], frozenset[str]], lenient: bool = True
     ) -> bool:
         """True when the article ``text``, which mentions ``countries()``, names this subject:
-        ``lenient`` also by a word spelled like the name (a missed mention drops a good
+        ``lenient`` also a one-word name by spelling alone (a missed mention drops a good
         quote), else only by the bridge's forms (a stray match, أحمد for "Hamad", must not
         make an article look more about the question than the one that answers it)."""
-        if self.country is not None:
-            return self.country in countries()
-        if self.terms & article_terms(text):
-            return True
         from assistant.person_names import name_in_text
 
-        return lenient and name_in_text(tuple(self.name.split()), text)
+        if self.country is not None:
+            return self.country in countries()
+        if self.whole:
+            return name_in_text(tuple(self.name.split()), text)
+        if self.terms & article_terms(text):
+            return True
+        return lenient and name_in_text((self.name,), text)
 
 
 @dataclass(frozen=True)
@@ -96,35 +111,33 @@ class Anchoring:
 
 
 def question_subjects(analysis: QueryAnalysis) -> list[Subject]:
-    """The named subjects of ``analysis``'s question, in this order: each English name slot
-    whose phrase the question writes capitalised (a lexicon word such as "countries" that is
-    labelled a name is not one), each run of capitalised words the bridge could not
-    translate ("Georges Kazzi", matched by spelling only), then each country named, in
-    either language.
+    """The named subjects of ``analysis``'s question: its English names, then the countries
+    it names in either language (or, in English, by their adjective: "Libyan").
 
-    A title's attribute is not a name: "Finance" in "Finance Minister Georges Kazzi" (which
-    the bridge may transliterate as تونس) names no subject (:func:`_name_runs`)."""
-    runs = _name_runs(analysis.question)
-    capitalised = {
-        part.lower() for run in runs for word in run for part in [word, *re.split(r"[-’']", word)]
-    }
+    A name is a stretch of a capitalised run (:func:`_name_runs`: never a title or the
+    words before it, "Finance Minister") whose words the bridge read as a name (a name slot)
+    or could not translate: "Sharara", "Muzn-1", "Osman Hamed"; a lexicon word that is
+    labelled a name but written in lower case ("countries") is not one."""
     from assistant.countries import country_names, english_country, named_countries
 
-    subjects = [
-        Subject(phrase, analysis.slots[i])
-        for i, phrase in sorted(analysis.name_slots.items())
-        if i < len(analysis.slots)
-        and analysis.slots[i]
-        and all(w.lower() in capitalised for w in phrase.split())
-        and english_country(phrase) is None  # a country is checked as one, below
-    ]
-    slot_words = {w for s in subjects for w in s.name.split()}
-    unbridged = {w for w in analysis.untranslated if w not in slot_words and not english_country(w)}
-    subjects += _unbridged_names(runs, unbridged)
+    slot_of = {
+        word.lower(): i
+        for i, phrase in analysis.name_slots.items()
+        if i < len(analysis.slots) and analysis.slots[i] and english_country(phrase) is None
+        for word in phrase.split()
+    }
+    unbridged = {w.lower() for w in analysis.untranslated if not english_country(w)}
+    subjects: list[Subject] = []
+    runs = _name_runs(analysis.question)
+    for run in runs:
+        for stretch in _stretches(run, set(slot_of) | unbridged):
+            subject = _name_subject(stretch, slot_of, analysis)
+            if subject is not None and subject not in subjects:
+                subjects.append(subject)
     names = country_names()
     codes = set(named_countries(analysis.question))
     if analysis.language == "en":  # "Libyan", "Qatari": a country's adjective names it too
-        codes |= {code for word in capitalised if (code := english_country(word.capitalize()))}
+        codes |= {code for run in runs for word in run if (code := english_country(word))}
     for code in sorted(codes):
         arabic, english = names.get(code, ("", ""))
         subjects.append(
@@ -133,21 +146,38 @@ def question_subjects(analysis: QueryAnalysis) -> list[Subject]:
     return subjects
 
 
-def _unbridged_names(runs: list[list[str]], untranslated: set[str]) -> list[Subject]:
-    """One subject for each stretch of a capitalised run made of ``untranslated`` words
-    that a spelling check can judge (:func:`assistant.person_names.judged_words`: a word
-    too short to check, "Yi", would be found in every article)."""
+def _keys(word: str) -> list[str]:
+    """``word`` lower-cased, then its hyphenated parts ("al-Hajri" → al-hajri, al, hajri)."""
+    return [part.lower() for part in [word, *re.split(r"[-’']", word)] if part]
+
+
+def _stretches(run: list[str], name_words: set[str]) -> list[list[str]]:
+    """The stretches of ``run`` made of words (or a part of one) in ``name_words``."""
+    stretches: list[list[str]] = [[]]
+    for word in run:
+        if any(key in name_words for key in _keys(word)):
+            stretches[-1].append(word)
+        elif stretches[-1]:
+            stretches.append([])
+    return [stretch for stretch in stretches if stretch]
+
+
+def _name_subject(
+    stretch: list[str], slot_of: dict[str, int], analysis: QueryAnalysis
+) -> Subject | None:
+    """The subject a stretch of name words makes: the name slot's own forms when the stretch
+    is one slot's phrase, else the whole stretch by spelling; None when no word of it can be
+    checked by spelling (:func:`assistant.person_names.judged_words`: "Yi" would be found
+    in every article)."""
     from assistant.person_names import judged_words
 
-    stretches: list[list[str]] = []
-    for run in runs:
-        stretches.append([])
-        for word in run:
-            if word in untranslated:
-                stretches[-1].append(word)
-            elif stretches[-1]:
-                stretches.append([])
-    return [Subject(" ".join(words)) for words in stretches if words and judged_words(tuple(words))]
+    slots = list(dict.fromkeys(slot_of[k] for word in stretch for k in _keys(word) if k in slot_of))
+    parts = tuple(Subject(analysis.name_slots[i], analysis.slots[i]) for i in slots)
+    if len(parts) == 1 and all(any(k in slot_of for k in _keys(w)) for w in stretch):
+        return parts[0]
+    if not judged_words(tuple(stretch)):
+        return None
+    return Subject(" ".join(stretch), whole=len(stretch) > 1, parts=parts)
 
 
 def _name_runs(question: str) -> list[list[str]]:
@@ -197,34 +227,56 @@ def anchor_quotes(
     subjects = question_subjects(analysis)
     if not subjects or several_parts(analysis):
         return Anchoring(list(chosen))
-
-    def named_in(source: str, lenient: bool = True) -> frozenset[int]:
-        text = article_text(source)
-        countries = _countries_of(source, mentioned)
-        return frozenset(
-            i for i, s in enumerate(subjects) if s.in_article(text, countries, lenient)
-        )
-
     quoted = list(dict.fromkeys(s.chunk.source for s in chosen))
-    named = {source: named_in(source) for source in quoted}
+    sources = list(dict.fromkeys([*quoted, *(r.chunk.source for r in retrieved)]))
+    subjects = _found_or_parts(subjects, [article_text(source) for source in sources])
+    articles = _Articles(subjects, article_text, mentioned)
+    named = {source: articles.named(source) for source in quoted}
     if not all(named.values()):  # is a subject of the question in the articles at all?
-        others = dict.fromkeys(r.chunk.source for r in retrieved if r.chunk.source not in named)
-        named |= {source: named_in(source) for source in others}
+        named |= {source: articles.named(source) for source in sources if source not in named}
     anchors = frozenset().union(*named.values())
     if not anchors:
         return Anchoring(list(chosen))
     keep = {source for source in quoted if named[source]}
     if len(keep) > 1:
-        strict = {source: named_in(source, lenient=False) for source in keep}
+        strict = {source: articles.named(source, lenient=False) for source in keep}
         keep = {s for s in keep if not any(named[s] < strict[other] for other in keep)}
     return Anchoring([s for s in chosen if s.chunk.source in keep], subjects[min(anchors)].name)
 
 
-def _countries_of(
-    source: str, mentioned: Callable[[str], frozenset[str]] | None
-) -> Callable[[], frozenset[str]]:
-    """The countries article ``source`` mentions, read only when a subject is a country."""
-    return lambda: mentioned(source) if mentioned is not None else frozenset()
+@dataclass(frozen=True)
+class _Articles:
+    """Which of ``subjects`` each article (by source) mentions."""
+
+    subjects: list[Subject]
+    article_text: Callable[[str], str]
+    mentioned: Callable[[str], frozenset[str]] | None
+
+    def named(self, source: str, lenient: bool = True) -> frozenset[int]:
+        """Indexes of the subjects article ``source`` mentions (``lenient``: see
+        :meth:`Subject.in_article`); its countries are read only for a country subject."""
+        text = self.article_text(source)
+        mentioned = self.mentioned
+
+        def countries() -> frozenset[str]:
+            return mentioned(source) if mentioned is not None else frozenset()
+
+        return frozenset(
+            i for i, s in enumerate(self.subjects) if s.in_article(text, countries, lenient)
+        )
+
+
+def _found_or_parts(subjects: list[Subject], texts: list[str]) -> list[Subject]:
+    """``subjects``, each whole name that none of ``texts`` holds replaced by its parts (the
+    bridge may have read "Emirati" and "Muzn" where the article writes the satellite's name
+    apart from the adjective)."""
+    found: list[Subject] = []
+    for subject in subjects:
+        absent = subject.whole and not any(subject.in_article(t, _NO_COUNTRIES) for t in texts)
+        for kept in subject.parts if absent else (subject,):
+            if kept not in found:
+                found.append(kept)
+    return found
 
 
 def several_parts(analysis: QueryAnalysis) -> bool:

@@ -17,7 +17,7 @@ import pytest
 from assistant import subject_anchor
 from assistant.models import Answer
 from assistant.retrieval import analyse_query
-from assistant.subject_anchor import Anchoring, question_subjects
+from assistant.subject_anchor import Anchoring, Subject, _found_or_parts, question_subjects
 from tests.conftest import assistant_over, e5_assistant_over
 
 SYRIA = "c_syria_wheat.txt"
@@ -148,3 +148,28 @@ def test_the_subjects_of_a_question_are_its_names_and_countries(
     question: str, names: list[str]
 ) -> None:
     assert [s.name for s in question_subjects(analyse_query(question))] == names
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("وقال وزير الري عثمان حامد إن بلاده تقترح جدولا جديدا.", True),
+        ("وقال المزارع حامد العلي إن السعر منخفض، بحسب ما نقل عثمان.", False),  # apart
+        ("وقال المزارع حامد العلي إن السعر منخفض.", False),  # one common word
+    ],
+)
+def test_a_name_of_several_words_is_found_only_with_its_words_side_by_side(
+    text: str, found: bool
+) -> None:
+    subject = Subject("Osman Hamed", whole=True)
+    assert subject.in_article(text, frozenset, lenient=True) is found
+    assert subject.in_article(text, frozenset, lenient=False) is found
+
+
+def test_a_whole_name_no_article_holds_is_looked_for_by_its_parts() -> None:
+    emirati, muzn = Subject("Emirati", frozenset({"امارا"})), Subject("Muzn", frozenset({"مزن"}))
+    whole = Subject("Emirati Muzn", whole=True, parts=(emirati, muzn))
+    article = "أطلقت الإمارات القمر الصناعي مزن من قاعدة في اليابان."
+    assert _found_or_parts([whole], [article]) == [emirati, muzn]
+    named = "وقال المهندس إميراتي موزن إن"  # the two words side by side, as spelled
+    assert _found_or_parts([whole], [named]) == [whole]
