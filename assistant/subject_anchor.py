@@ -58,7 +58,8 @@ UNANCHORED = {
 }
 
 
-def _NO_COUNTRIES() -> frozenset[str]:  # noqa: N802 - a constant's stand-in
+def _no_countries() -> frozenset[str]:
+    """No countries: what a name (not a country) is checked with."""
     return frozenset()
 
 
@@ -272,7 +273,7 @@ def _found_or_parts(subjects: list[Subject], texts: list[str]) -> list[Subject]:
     apart from the adjective)."""
     found: list[Subject] = []
     for subject in subjects:
-        absent = subject.whole and not any(subject.in_article(t, _NO_COUNTRIES) for t in texts)
+        absent = subject.whole and not any(subject.in_article(t, _no_countries) for t in texts)
         for kept in subject.parts if absent else (subject,):
             if kept not in found:
                 found.append(kept)
