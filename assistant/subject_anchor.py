@@ -26,9 +26,11 @@ refusals that deal with absent names). Then, among the quoted sentences:
   stray match (أحمد for "Hamad") cannot make the wrong article look more on the subject.
 
 A question naming two subjects keeps each article that mentions one of them: neither
-article's subjects contain the other's. A question of several parts or asking for a list
+article's subjects contain the other's. A question of several parts
 (:mod:`assistant.multi_article`) is left as it is: a part may be about a place this module
-does not read as a subject (an Arabic city). Whole articles are read, not passages: a
+does not read as a subject (an Arabic city). A question asking for a list ("Which countries
+buy Tunisia's olive oil?") loses only the articles naming no subject: each article naming
+one may add an answer. Whole articles are read, not passages: a
 subject named once in the lead sets the scene of every later sentence. When nothing is
 left, the question is refused: the articles that mention the subject do not say it.
 
@@ -239,7 +241,7 @@ def anchor_quotes(
     if not anchors:
         return Anchoring(list(chosen))
     keep = {source for source in quoted if named[source]}
-    if len(keep) > 1:
+    if len(keep) > 1 and not asks_list(analysis):
         strict = {source: articles.named(source, lenient=False) for source in keep}
         keep = {s for s in keep if not any(named[s] < strict[other] for other in keep)}
     return Anchoring([s for s in chosen if s.chunk.source in keep], subjects[min(anchors)].name)
@@ -281,8 +283,16 @@ def _found_or_parts(subjects: list[Subject], texts: list[str]) -> list[Subject]:
 
 
 def several_parts(analysis: QueryAnalysis) -> bool:
-    """True for a question of several parts or asking for several answers
-    (:mod:`assistant.multi_article`): each article may answer with a subject of its own."""
-    from assistant.multi_article import list_head, question_parts
+    """True for a question of several parts (:func:`assistant.multi_article.question_parts`):
+    each part may be answered by an article about a subject of its own."""
+    from assistant.multi_article import question_parts
 
-    return len(question_parts(analysis)) > 1 or list_head(analysis) is not None
+    return len(question_parts(analysis)) > 1
+
+
+def asks_list(analysis: QueryAnalysis) -> bool:
+    """True for a question asking for several answers (:func:`assistant.multi_article.list_head`):
+    every article naming a subject may add one, however many of the subjects it names."""
+    from assistant.multi_article import list_head
+
+    return list_head(analysis) is not None

@@ -101,6 +101,19 @@ def test_a_quote_from_an_article_about_another_country_is_dropped(countries, mon
     assert "450" in " ".join(c.quote for c in answer.citations)
 
 
+def test_a_question_asking_for_a_list_still_loses_the_article_naming_no_subject(
+    countries, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    question = (
+        "كم تدفع الحكومة في سوريا للمزارعين لطن القمح في هذه المقالات؟"  # "in these articles"
+    )
+    with rule_taken_away(monkeypatch):
+        assert MOROCCO in sources(countries.ask(question))
+    answer = countries.ask(question)
+    assert not answer.abstained
+    assert set(sources(answer)) == {SYRIA}
+
+
 def test_a_question_naming_two_subjects_is_still_answered_from_both_articles(countries) -> None:  # type: ignore[no-untyped-def]
     answer = countries.ask(TWO_COUNTRIES)
     assert not answer.abstained
