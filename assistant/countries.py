@@ -143,8 +143,10 @@ def _question_forms() -> dict[str, tuple[tuple[tuple[str, ...], ...], tuple[str,
     }
 
 
+@lru_cache(maxsize=256)
 def named_countries(question: str) -> frozenset[str]:
-    """Codes of the countries ``question`` names by their Arabic or English name.
+    """Codes of the countries ``question`` names by their Arabic or English name (kept per
+    question: the answer checks ask for them more than once, ~5 ms each).
 
     >>> sorted(named_countries("كم بلغت صادرات المغرب من زيت الزيتون؟"))
     ['MA']

@@ -588,6 +588,7 @@ def extractive_answer(
     if analysis.absent_names or absent_words or _weak(analysis, retrieved, names, model_chunk):
         return abstain, (), True
     from assistant.answer_checks import quotes_speech, reports_words, words_of_asked
+    from assistant.subject_anchor import anchor_quotes
     from assistant.value_quotes import with_asked_value
 
     chosen = choose(analysis, sentences, names)
@@ -601,6 +602,11 @@ def extractive_answer(
     if own:
         chosen = choose(analysis, own, names)
     chosen = with_asked_value(analysis.question, chosen, sentences, retrieved)
+    # Quotes only from articles that mention the question's named subject ("Sharara").
+    anchored = anchor_quotes(analysis, chosen, retrieved, article_text, mentioned)
+    if chosen and not anchored.kept:
+        return anchored.refusal(language), (), True
+    chosen = anchored.kept
     citations = cite(chosen)
     if not citations or names_other_country(analysis, chosen, mentioned):
         return abstain, (), True

@@ -522,10 +522,10 @@ def retrieve(
     return analysis, search(index, analysis, k)
 
 
-def capitalised_runs(question: str) -> list[list[str]]:
-    """Runs of two or more consecutive capitalised words of an English question (its
-    multi-word proper names: "World Bank", "Hassan Rais"), a possessive "'s" set aside;
-    question words ("What", "Did"), months and the question's first word (capitalised as
+def capitalised_runs(question: str, min_words: int = MIN_NAME_WORDS) -> list[list[str]]:
+    """Runs of ``min_words`` (default two) or more consecutive capitalised words of an English
+    question (its multi-word proper names: "World Bank", "Hassan Rais"), a possessive "'s" set
+    aside; question words ("What", "Did"), months and the question's first word (capitalised as
     any sentence start: "Besides Britain, …") never start or extend a run.
 
     >>> capitalised_runs("What did the World Bank say to Hassan Rais's team in May?")
@@ -545,7 +545,7 @@ def capitalised_runs(question: str) -> list[list[str]]:
                 runs.append([])
         elif runs[-1]:
             runs.append([])
-    return [run for run in runs if len(run) >= MIN_NAME_WORDS]
+    return [run for run in runs if len(run) >= min_words]
 
 
 def absent_name_words(analysis: QueryAnalysis, vocabulary: Collection[str]) -> list[str]:
