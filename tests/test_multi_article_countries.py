@@ -21,22 +21,12 @@ from assistant.retrieval import analyse_query
 from assistant.service import Assistant
 from assistant.settings import Settings
 from tests.conftest import offline_settings
+from tests.helpers_articles import BOLIVIA, CHILE, EXPORTERS
 
-CHILE = "a_chile_copper.txt"
-BOLIVIA = "b_bolivia_lithium.txt"
 GAS = "c_desert_gas.txt"
 RAIN = "d_rain.txt"
 ARTICLES = {
-    CHILE: (
-        "تشيلي ترفع إنتاج النحاس\n\n"
-        "أعلنت وزارة التعدين التشيلية، أمس الاثنين، خطة لزيادة إنتاج النحاس في المناجم الشمالية. "
-        "وقال الخبير الاقتصادي خوان بيريز إن صادرات النحاس نمت بنسبة 12 في المئة هذا العام.\n"
-    ),
-    BOLIVIA: (
-        "بوليفيا توسع استخراج الليثيوم\n\n"
-        "أعلنت الحكومة البوليفية، أمس الثلاثاء، توسيع مشروع استخراج الليثيوم في صحراء الملح. "
-        "وقالت الخبيرة الاقتصادية آنا موراليس إن صادرات الليثيوم نمت بنسبة 30 في المئة هذا العام.\n"
-    ),
+    **EXPORTERS,
     GAS: (
         "شركة الواحة توقع عقدا لتوريد الغاز إلى إيطاليا\n\n"
         "وقعت شركة الواحة للطاقة، أمس الأربعاء، عقدا طويل الأجل لتوريد الغاز الطبيعي إلى إيطاليا عبر خط الأنابيب البحري. "

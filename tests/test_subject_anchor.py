@@ -19,22 +19,12 @@ from assistant.models import Answer
 from assistant.retrieval import analyse_query
 from assistant.subject_anchor import Anchoring, Subject, _found_or_parts, question_subjects
 from tests.conftest import assistant_over, e5_assistant_over
+from tests.helpers_articles import BOLIVIA, CHILE, EXPORTERS
 
 SYRIA = "c_syria_wheat.txt"
 MOROCCO = "d_morocco_wheat.txt"
-CHILE = "a_chile_copper.txt"
-BOLIVIA = "b_bolivia_lithium.txt"
 COUNTRY_ARTICLES = {
-    CHILE: (
-        "تشيلي ترفع إنتاج النحاس\n\n"
-        "أعلنت وزارة التعدين التشيلية، أمس الاثنين، خطة لزيادة إنتاج النحاس في المناجم الشمالية. "
-        "وقال الخبير الاقتصادي خوان بيريز إن صادرات النحاس نمت بنسبة 12 في المئة هذا العام.\n"
-    ),
-    BOLIVIA: (
-        "بوليفيا توسع استخراج الليثيوم\n\n"
-        "أعلنت الحكومة البوليفية، أمس الثلاثاء، توسيع مشروع استخراج الليثيوم في صحراء الملح. "
-        "وقالت الخبيرة الاقتصادية آنا موراليس إن صادرات الليثيوم نمت بنسبة 30 في المئة هذا العام.\n"
-    ),
+    **EXPORTERS,
     SYRIA: (
         "موسم القمح في سوريا\n\n"
         "بدأ المزارعون في سوريا تسليم محصول القمح إلى مراكز الشراء هذا الأسبوع. "
