@@ -104,7 +104,9 @@ def words_of_asked(
 
     A surname or a title stands for X only in an article that names X in full (by
     ``article_text``, the whole article by source, when given; else by its retrieved
-    sentences): "وقال الرئيس" in an article about another company is its own president."""
+    sentences): "وقال الرئيس" in an article about another company is its own president.
+    When the quotes are X's words but some come from articles that never name X, the
+    quotes of X's articles alone are returned (the others cannot be X's words)."""
     from assistant.person_names import ROLES_AR, asked_name, name_in_text
 
     name = asked_name(question, language) if chosen and asks_what_was_said(question) else ()
@@ -119,7 +121,8 @@ def words_of_asked(
         return sentence.chunk.source in sources and _speaks(name, sentence, english, titles)
 
     if any(speaks(s) for s in chosen):
-        return []
+        kept = [s for s in chosen if s.chunk.source in sources]
+        return kept if len(kept) < len(chosen) else []
     return [s for s in candidates if (reports_words(s) or continues_speech(s.text)) and speaks(s)]
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant import answer_checks
-from tests.conftest import assistant_over, e5_assistant_over
+from tests.conftest import assistant_over, e5_assistant_over, offline_settings
 
 FESTIVAL = (
     "مهرجان الرياض السينمائي يختتم دورته الخامسة\n\n"
@@ -48,6 +48,20 @@ def _every_title_counts(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+def test_arabic_the_other_articles_chief_is_not_quoted_as_the_asked_person(two_chiefs) -> None:  # type: ignore[no-untyped-def]
+    answer = two_chiefs.ask(ASKED_AR)
+    assert not answer.abstained
+    assert [c.source for c in answer.citations] == ["001_festival.txt"]
+    assert "خالد المطيري" in answer.citations[0].quote
+
+
+def test_arabic_without_the_article_check_the_refinery_chief_would_be_quoted(
+    two_chiefs, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    _every_title_counts(monkeypatch)
+    assert "002_refinery.txt" in [c.source for c in two_chiefs.ask(ASKED_AR).citations]
+
+
 def test_english_the_other_articles_chief_is_not_quoted_as_the_asked_person(two_chiefs_e5) -> None:  # type: ignore[no-untyped-def]
     answer = two_chiefs_e5.ask(ASKED_EN)
     assert not answer.abstained
@@ -81,3 +95,16 @@ def test_every_quote_of_the_article_that_names_the_person_stays_its_title_senten
     assert not answer.abstained
     assert any("أجهزة الأشعة" in c.quote for c in answer.citations)
     assert {c.source for c in answer.citations} == {"001_clinic.txt"}
+
+
+def test_the_cli_quotes_the_asked_person_not_the_other_articles_chief(
+    tmp_path: Path, run_cli
+) -> None:  # type: ignore[no-untyped-def]
+    root = tmp_path / "chiefs"
+    root.mkdir()
+    assistant_over(root, ARTICLES)  # writes and indexes the articles under root
+    settings = offline_settings(root / "articles", root / "store")
+    done = run_cli("ask", ASKED_AR, settings=settings)
+    assert done.returncode == 0, done.stderr
+    assert "خالد المطيري" in done.stdout
+    assert "المصفاة" not in done.stdout
