@@ -22,6 +22,7 @@ The narrower checks of the question's kind that replaced the first are in
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from assistant.arabic import normalize
@@ -87,7 +88,11 @@ def quotes_speech(analysis: QueryAnalysis, chosen: list[Sentence]) -> bool:
 
 
 def words_of_asked(
-    question: str, language: str, chosen: list[Sentence], candidates: list[Sentence]
+    question: str,
+    language: str,
+    chosen: list[Sentence],
+    candidates: list[Sentence],
+    article_text: Callable[[str], str] | None = None,
 ) -> list[Sentence]:
     """For a "what did X say" question naming X by name, X's own sentences among the
     ``candidates`` (the retrieved passages' sentences) when the chosen quotes are not X's
@@ -95,7 +100,13 @@ def words_of_asked(
     and none continues ("وأضاف أن …", "وقالت إن …") a sentence that does. The quotes are then
     someone else's words ("What did the FAO's Isabel Martinez say?" answered with an Iraqi
     official's), and X's own sentences are what to quote. [] when the quotes are X's, when
-    X is not asked by name, or when X does not speak in the passages."""
+    X is not asked by name, or when X does not speak in the passages.
+
+    A surname or a title stands for X only in an article that names X in full (by
+    ``article_text``, the whole article by source, when given; else by its retrieved
+    sentences): "وقال الرئيس" in an article about another company is its own president.
+    When the quotes are X's words but some come from articles that never name X, the
+    quotes of X's articles alone are returned (the others cannot be X's words)."""
     from assistant.person_names import ROLES_AR, asked_name, name_in_text
 
     name = asked_name(question, language) if chosen and asks_what_was_said(question) else ()
@@ -104,9 +115,31 @@ def words_of_asked(
     english = language == "en"
     introduced = [s.text for s in candidates if name_in_text(name, s.text, english)]
     titles = {_title_stem(w) for text in introduced for w in normalize(text).split()} & ROLES_AR
-    if any(_speaks(name, s, english, titles) for s in chosen):
-        return []
-    return [s for s in candidates if (reports_words(s) or continues_speech(s.text)) and _speaks(name, s, english, titles)]
+    sources = _introducing(name, english, candidates, article_text)
+
+    def speaks(sentence: Sentence) -> bool:
+        return sentence.chunk.source in sources and _speaks(name, sentence, english, titles)
+
+    if any(speaks(s) for s in chosen):
+        kept = [s for s in chosen if s.chunk.source in sources]
+        return kept if len(kept) < len(chosen) else []
+    return [s for s in candidates if (reports_words(s) or continues_speech(s.text)) and speaks(s)]
+
+
+def _introducing(
+    name: tuple[str, ...],
+    english: bool,
+    candidates: list[Sentence],
+    article_text: Callable[[str], str] | None,
+) -> set[str]:
+    """The sources among ``candidates`` whose article names ``name`` in full: the whole
+    article's text when ``article_text`` is given, else its retrieved sentences."""
+    from assistant.person_names import name_in_text
+
+    sources = dict.fromkeys(s.chunk.source for s in candidates)
+    if article_text is not None:
+        return {source for source in sources if name_in_text(name, article_text(source), english)}
+    return {s.chunk.source for s in candidates if name_in_text(name, s.text, english)}
 
 
 def _title_stem(word: str) -> str:

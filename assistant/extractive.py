@@ -598,7 +598,7 @@ def extractive_answer(
         chosen = choose(analysis, spoken, names)
     # X named but not a known speaker (assistant.speakers, whose titles the attribution
     # knows): when the quotes are someone else's words, X's own sentences are quoted instead.
-    own = [] if analysis.speakers else words_of_asked(analysis.question, analysis.language, chosen, sentences)
+    own = [] if analysis.speakers else words_of_asked(analysis.question, analysis.language, chosen, sentences, article_text)
     if own:
         chosen = choose(analysis, own, names)
     chosen = with_asked_value(analysis.question, chosen, sentences, retrieved)
