@@ -391,10 +391,10 @@ _ASKS_DATE = re.compile(
     r"|(?:^|\s)(?:متي|في اي (?:عام|سنه|شهر|يوم|تاريخ)|ما تاريخ|ما موعد)(?:\s|$)",
     re.IGNORECASE,
 )
-# A date in a sentence: a month (Gregorian or Levantine; not آب, which is also "father") or a
-# year. "Yesterday", "today" and weekdays date what is reported, nearly every news sentence
+# A date in a sentence (not the figure-stripping _DATE above): a month (Gregorian or
+# Levantine; not آب, which is also "father") or a year. "Yesterday", "today" and weekdays date what is reported, nearly every news sentence
 # has one («أمس الاثنين»), so they answer only a question about the past ("When did …").
-_DATE = re.compile(
+_DATE_MENTION = re.compile(
     r"\b(?:1[89]|20)\d\d\b|"
     + word_pattern(
         "يناير", "فبراير", "مارس", "ابريل", "مايو", "يونيو", "يوليو", "اغسطس", "سبتمبر", "اكتوبر",
@@ -492,8 +492,8 @@ def carries_value(kind: str, question: str, text: str) -> bool:
         place = asked_place(question)
         return _PERCENT.search(norm) is not None and (place is None or _beside_value(place, text))
     if kind == "name":
-        return any(not _NISBA.match((m.group(2) or "").strip("،,.:؛")) for m in _MENTION_AR.finditer(norm))
+        return bool(_mentions(text)) and generic_name(question, [text]) is None
     if kind == "date":
         past = _ASKS_PAST.search(question) is not None
-        return _DATE.search(norm) is not None or (past and _RELATIVE_DATE.search(norm) is not None)
+        return _DATE_MENTION.search(norm) is not None or (past and _RELATIVE_DATE.search(norm) is not None)
     return False

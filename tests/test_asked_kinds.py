@@ -231,3 +231,13 @@ def test_a_company_of_the_asked_nationality_that_the_quotes_only_describe_is_not
     question: str, quotes: list[str], phrase: str | None
 ) -> None:
     assert generic_name(question, quotes) == phrase
+
+
+def test_a_day_of_the_month_is_no_figure_of_the_place_beside_it() -> None:
+    """«… في تونس، … يوم 20 ديسمبر» gives no figure for Tunis: the day of a date is stripped
+    with its month before a figure is looked for (a later module-level date pattern once
+    shadowed the one that strips it, and the day was read as Tunis's count)."""
+    quote = "أعلنت الهيئة العليا للانتخابات في تونس، مساء أمس، القائمة للانتخابات المقررة يوم 20 ديسمبر المقبل."
+    assert unplaced_value("How many candidates were accepted in Tunis governorate?", [quote]) == "Tunis"
+    given = "وقبلت الهيئة في ولاية تونس 640 مترشحا."
+    assert unplaced_value("How many candidates were accepted in Tunis governorate?", [given]) is None
