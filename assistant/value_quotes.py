@@ -19,6 +19,9 @@ about the question's subject:
 
 A price asked per unit needs a price per unit (:func:`assistant.answer_kinds.carries_value`):
 for "How much did a ticket cost?" the model ranks a prize's amount first, which is no ticket's.
+A question that names its unit ("What price per truck …?", :func:`assistant.answer_kinds.asks_unit_price`)
+gets no such quote at all: nothing here can tell a price per tonne from a price per truck in
+an English question, and the unit-price refusal would then accept any unit's price.
 
 Only for English questions read by a multilingual model: an Arabic question's words reach
 the sentences directly, so its best-scored sentence already shares what it asks. The
@@ -33,7 +36,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from assistant.answer_kinds import asked_value, carries_value
+from assistant.answer_kinds import asked_value, asks_unit_price, carries_value
 
 if TYPE_CHECKING:
     from assistant.extractive import Sentence
@@ -52,6 +55,8 @@ def with_asked_value(
     kind = asked_value(question)
     if kind is None or not chosen or any(carries_value(kind, question, s.text) for s in chosen):
         return chosen
+    if kind == "money" and asks_unit_price(question):
+        return chosen  # the unit is the question's: see the module doc
     found = value_sentence(kind, question, chosen, sentences, retrieved)
     if found is None:
         return chosen
