@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import answer_checks
+from assistant import answer_checks, subject_anchor
 from tests.conftest import assistant_over, e5_assistant_over, offline_settings
 
 FESTIVAL = (
@@ -72,6 +72,14 @@ def test_english_without_the_article_check_the_refinery_chief_would_be_quoted(
     two_chiefs_e5, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     _every_title_counts(monkeypatch)
+    # Subject anchoring (assistant.subject_anchor) would also drop the refinery's quote, as
+    # its article never names Khaled al-Mutairi: taken away here, so that this test shows
+    # what the article check alone guards against.
+    monkeypatch.setattr(
+        subject_anchor,
+        "anchor_quotes",
+        lambda analysis, chosen, retrieved, article_text, mentioned: subject_anchor.Anchoring(list(chosen)),
+    )
     assert [c.source for c in two_chiefs_e5.ask(ASKED_EN).citations] == ["002_refinery.txt"]
 
 
