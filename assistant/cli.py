@@ -208,6 +208,10 @@ def format_translations(translations: list) -> list[str]:  # type: ignore[type-a
 
 
 def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.service import clean_topic
+
+    if args.topic is not None:  # refuse an empty or over-long topic before opening the index
+        args.topic = clean_topic(args.topic, settings.max_question_chars)
     sources = None if args.all or not args.sources else args.sources
     if args.language and settings.llm_provider == "none":
         raise UserError("--language needs a language model (set ASSISTANT_LLM_PROVIDER); offline, "

@@ -9,6 +9,7 @@ User errors (empty question, missing index, server down) are :class:`UserError`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import re
 import shutil
@@ -22,7 +23,13 @@ from assistant import followups
 from assistant.arabic import detect_language
 from assistant.documents import load_article
 from assistant.errors import BackendError, UserError
-from assistant.extractive import ABSTAIN, SentenceSimilarity, coverage, extractive_answer
+from assistant.extractive import (
+    ABSTAIN,
+    SentenceSimilarity,
+    coverage,
+    extractive_answer,
+    filled_slots,
+)
 from assistant.index import Index, open_index
 from assistant.ingest import IngestReport, ingest
 from assistant.models import Answer, Article, Mode, Retrieved
@@ -30,6 +37,7 @@ from assistant.retrieval import QueryAnalysis, dense_query_text, retrieve
 from assistant.sentence_vectors import sentence_cache
 from assistant.settings import Settings
 from assistant.summaries import (
+    TOPIC_NOT_FOUND,
     described_article,
     is_summary_request,
     summarise_articles,
@@ -59,6 +67,16 @@ def clean_question(question: str, max_chars: int) -> str:
     if not text:
         raise UserError("The question is empty. Ask about the articles, in Arabic or English.")
     return text
+
+
+def clean_topic(topic: str, max_chars: int) -> str:
+    """A summary topic cleaned like a question (:func:`clean_question`); UserError when it is
+    empty or too long, rather than summarising everything or nothing without saying why."""
+    try:
+        return clean_question(topic, max_chars)
+    except UserError as exc:
+        message = str(exc).replace("question", "topic").replace("Ask about", "Name a subject of")
+        raise UserError(message) from exc
 
 
 def standalone_question(question: str, history: History | None, language: str | None = None) -> str:
@@ -329,13 +347,17 @@ class Assistant:
             raise UserError(f"Not in the index: {', '.join(unknown)}. Indexed: {', '.join(sorted(known))}")
         retrieved: list[Retrieved] = []
         topic_terms: set[str] | None = None
-        if topic:
+        notes: tuple[str, ...] = ()
+        if topic is not None:
+            topic = clean_topic(topic, self.settings.max_question_chars)
             same = not question or question == topic
             analysis, retrieved = self._retrieve(topic, detected if same else None, detected)
             allowed = set(sources) if sources else known
             retrieved = [r for r in retrieved if r.chunk.source in allowed]
             described, chosen = self._summary_sources(analysis, retrieved, question or topic)
             topic_terms = None if described else set(analysis.terms)
+            if not topic_words_found(analysis, retrieved, self._names()):
+                notes = (TOPIC_NOT_FOUND.get(language, TOPIC_NOT_FOUND["en"]).format(topic=topic),)
         else:
             chosen = sorted(sources or known)
         with self._store_errors():
@@ -346,7 +368,7 @@ class Assistant:
         if self.llm is not None:
             answer = self._llm_summary(chunks, topic, language, question, retrieved)
             if answer is not None:
-                return answer
+                return dataclasses.replace(answer, notes=answer.notes + notes)
         text, citations = summarise_articles(chunks, language, topic_terms)
         return Answer(
             question=question or topic or "summary",
@@ -356,6 +378,7 @@ class Assistant:
             citations=citations,
             retrieved=tuple(retrieved),
             mode=self.mode,
+            notes=notes,
         )
 
     def _summary_sources(
@@ -483,9 +506,20 @@ def topic_sources(
         best[item.chunk.source] = max(best.get(item.chunk.source, 0.0), value)
     if not best:
         return []
+    if not topic_words_found(analysis, retrieved, names):  # coverage cannot tell them apart
+        return list(best)[:1]  # so only the article the retriever (by meaning) put first
     top = max(best.values())
     strong = [s for s in dict.fromkeys(r.chunk.source for r in retrieved) if best[s] >= TOPIC_RELATIVE_COVERAGE * top]
     return strong[:limit]
+
+
+def topic_words_found(
+    analysis: QueryAnalysis, retrieved: list[Retrieved], names: dict[str, list[str]]
+) -> bool:
+    """Whether a retrieved passage holds a word or named speaker of the topic. When none
+    does ("chess", which the bridge cannot put into Arabic), the articles were ranked by
+    meaning alone (coverage then reads 1 everywhere, see ``QueryAnalysis.coverage``)."""
+    return any(filled_slots(analysis, r.chunk.text, names.get(r.chunk.source, [])) for r in retrieved)
 
 
 def safe_filename(name: str) -> str:
