@@ -482,15 +482,26 @@ class Assistant:
         from assistant.tokens import get_token_counter
         from vectorstore.embedders import FALLBACK_REASONS
 
+        chunks = self.index.store.count() if self.index.store else 0
         return {
             "mode": self.mode.to_dict(),
             "articles": len(self.index.manifest.files),
-            "chunks": self.index.store.count() if self.index.store else 0,
+            "chunks": chunks,
             "collection": self.index.name,
             "store": self.settings.chroma_host or str(self.settings.store_dir),
             "tokens": get_token_counter(self.settings).name,
             "embedder_fallback": FALLBACK_REASONS[-1] if FALLBACK_REASONS else None,
+            "other_embedders": None if chunks else self._other_embedders(),
         }
+
+    def _other_embedders(self) -> dict[str, int] | None:
+        """``{embedder id: passages}`` of the indexes other embedders built in this store,
+        so that ``status`` on an empty index says why ``ask`` refuses; None when none."""
+        from assistant.embedder_guard import other_embedder_indexes
+
+        with self._store_errors():
+            others = other_embedder_indexes(self.index.client, self.settings.collection, self.index.name)
+        return others or None
 
 
 def topic_sources(
