@@ -334,3 +334,13 @@ def test_status_on_a_store_built_by_another_embedder_says_which_and_how_to_go_on
     as_json = json.loads(run_cli("status", "--json", settings=other).stdout)
     assert as_json["chunks"] == 0 and as_json["other_embedders"] == {"hashing-ngram-v1-512": 25}
     assert json.loads(run_cli("status", "--json").stdout)["other_embedders"] is None
+
+
+def test_the_readme_settings_table_is_what_the_settings_command_prints(run_cli: Run) -> None:
+    """The README says ``python -m assistant settings`` prints its table; a default or a
+    description changed in code must not leave the README stale (it did for two rows)."""
+    printed = run_cli("settings").stdout.splitlines()
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    rows = [line for line in printed if line.startswith("| `ASSISTANT_")]
+    assert len(rows) > 20
+    assert [line for line in readme if line.startswith("| `ASSISTANT_")] == rows
