@@ -66,6 +66,11 @@ def clean_question(question: str, max_chars: int) -> str:
     text = " ".join(text.split())
     if not text:
         raise UserError("The question is empty. Ask about the articles, in Arabic or English.")
+    if not any(ch.isalnum() for ch in text):  # "???" or an emoji: nothing to search for
+        raise UserError(
+            "The question has no words, only punctuation or symbols. Ask about the articles, "
+            "in Arabic or English."
+        )
     return text
 
 
@@ -474,7 +479,13 @@ class Assistant:
             except UserError as exc:
                 messages.append(str(exc).replace(Path(path).name, name, 1))
                 continue
-            shutil.copyfile(path, self.settings.data_dir / name)
+            target = unused_name(self.settings.data_dir, name, Path(path).read_bytes())
+            if target.name != name:
+                messages.append(
+                    f"{name}: an article of this name already holds other text; both are kept, "
+                    f"the upload as {target.name}"
+                )
+            shutil.copyfile(path, target)
         return self.reindex(progress), messages
 
     def status(self) -> dict[str, Any]:
@@ -531,6 +542,19 @@ def topic_words_found(
     does ("chess", which the bridge cannot put into Arabic), the articles were ranked by
     meaning alone (coverage then reads 1 everywhere, see ``QueryAnalysis.coverage``)."""
     return any(filled_slots(analysis, r.chunk.text, names.get(r.chunk.source, [])) for r in retrieved)
+
+
+def unused_name(folder: Path, name: str, content: bytes) -> Path:
+    """Where an upload named ``name`` goes in ``folder``: ``name`` when it is free or already
+    holds ``content``; else the first free ``stem-2.txt``, ``stem-3.txt`` …, so that an upload
+    never overwrites another article that happens to have the same file name."""
+    target = folder / name
+    stem, suffix = target.stem, target.suffix
+    number = 1
+    while target.exists() and target.read_bytes() != content:
+        number += 1
+        target = folder / f"{stem}-{number}{suffix}"
+    return target
 
 
 def safe_filename(name: str) -> str:

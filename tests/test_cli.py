@@ -237,6 +237,17 @@ def test_an_empty_question_exits_2_with_one_line_before_touching_the_store(
     assert not settings.store_dir.exists()
 
 
+@pytest.mark.parametrize("question", ["???", "🙂", "؟!"])
+def test_a_question_without_words_exits_2_saying_so_in_english(
+    run_cli: Run, settings: Settings, question: str
+) -> None:
+    """It used to be searched and refused in Arabic ("لا تذكر المقالات ذلك"): with no
+    letters, the reply language fell to Arabic whatever the reader writes."""
+    done = run_cli("ask", question)
+    assert one_line_error(done).startswith("error: The question has no words")
+    assert not settings.store_dir.exists()
+
+
 def test_an_over_long_question_exits_2_with_one_line(run_cli: Run) -> None:
     done = run_cli("ask", "س" * 2001, env={"ASSISTANT_MAX_QUESTION_CHARS": "2000"})
     assert "too long" in one_line_error(done)
