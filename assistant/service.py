@@ -74,6 +74,19 @@ def clean_question(question: str, max_chars: int) -> str:
     return text
 
 
+def empty_index_message(data_dir: Path) -> str:
+    """Why nothing can be answered: the index is empty, and ``ingest`` alone helps only
+    when the articles folder holds articles (an empty or missing folder is named)."""
+    if not data_dir.is_dir():
+        return f"The index is empty and the articles folder {data_dir} does not exist (ASSISTANT_DATA_DIR)."
+    if not any(data_dir.glob("*.txt")):
+        return (
+            f"The index is empty and the articles folder {data_dir} holds no .txt article: "
+            "put articles there, then run `python -m assistant ingest`."
+        )
+    return "The index is empty: run `python -m assistant ingest` first."
+
+
 def clean_topic(topic: str, max_chars: int) -> str:
     """A summary topic cleaned like a question (:func:`clean_question`); UserError when it is
     empty or too long, rather than summarising everything or nothing without saying why."""
@@ -149,7 +162,7 @@ class Assistant:
         self._sync()
         with self._store_errors():
             if self.index.is_empty():
-                raise UserError("The index is empty: run `python -m assistant ingest` first.")
+                raise UserError(empty_index_message(self.settings.data_dir))
             translation = self._translation if self.llm is not None else ""
             with self._lock:
                 return retrieve(self.index, text, self.settings.top_k, translation, language, reply_language)

@@ -355,3 +355,19 @@ def test_the_readme_settings_table_is_what_the_settings_command_prints(run_cli: 
     rows = [line for line in printed if line.startswith("| `ASSISTANT_")]
     assert len(rows) > 20
     assert [line for line in readme if line.startswith("| `ASSISTANT_")] == rows
+
+
+def test_asking_over_an_empty_articles_folder_names_the_folder_not_just_ingest(
+    run_cli: Run, settings: Settings, tmp_path: Path
+) -> None:
+    """``ingest`` alone cannot help when the folder has no article: the message says so."""
+    empty = tmp_path / "no-articles"
+    empty.mkdir()
+    bare = settings.model_copy(update={"data_dir": empty})
+    message = one_line_error(run_cli("ask", "Who won the title?", settings=bare))
+    assert message == (
+        f"error: The index is empty and the articles folder {empty} holds no .txt article: "
+        "put articles there, then run `python -m assistant ingest`."
+    )
+    gone = settings.model_copy(update={"data_dir": tmp_path / "missing"})
+    assert "does not exist" in one_line_error(run_cli("ask", "Who won the title?", settings=gone))
