@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -112,8 +113,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     with closing(_ProgressBar("ingest")) as progress:
         report = ingest(settings, data_dir=args.data, rebuild=args.rebuild, progress=progress, wait_s=args.wait)
-    for message in report.skipped:
-        print(f"skipped: {message}", file=sys.stderr)
+    for message in report.skipped:  # "x.txt: skipped, it is …" → "skipped: x.txt: it is …"
+        print(f"skipped: {message.replace(': skipped, ', ': ', 1)}", file=sys.stderr)
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     if report.repaired:
@@ -139,6 +140,9 @@ STATUS_LABELS = {
 }
 
 
+OFFLINE_LLM = "none (offline: quoted answers)"  # as the web page's banner says it
+
+
 def _plain(value: object) -> str:
     """A status value in words: a mapping as ``key value, ...``, a list joined, else ``str``."""
     if isinstance(value, dict):
@@ -152,18 +156,33 @@ def format_status(status: dict[str, Any], articles: list[dict[str, Any]], width:
     """``status`` as aligned label/value lines, then one table row per indexed article
     with its full title wrapped under the title column."""
     mode = status.get("mode") or {}
-    rows = [("Embedder", mode.get("embedder", "?")), ("LLM", mode.get("llm", "?"))]
+    llm = mode.get("llm", "?")
+    rows = [("Embedder", mode.get("embedder", "?")), ("LLM", OFFLINE_LLM if llm == "none" else llm)]
     for key, value in status.items():
-        if key != "mode" and value not in (None, ""):
+        if key not in ("mode", "other_embedders") and value not in (None, ""):
             rows.append((STATUS_LABELS.get(key, key.replace("_", " ").capitalize()), _plain(value)))
     if not articles:
-        return label_block(rows, width) + "\n\nNo articles are indexed yet (run: python -m assistant ingest)."
+        advice = nothing_indexed(mode, status.get("other_embedders"))
+        return label_block(rows, width) + "\n\n" + textwrap.fill(advice, max(width, 40))
     table_rows = [
         [a["source"], a.get("date") or "-", a.get("language") or "-", a.get("chunks", 0), a.get("title") or "-"]
         for a in articles
     ]
     articles_table = table(["File", "Date", "Language", "Chunks", "Title"], table_rows, width, right=[3])
     return label_block(rows, width) + "\n\n" + articles_table
+
+
+def nothing_indexed(mode: dict[str, str], others: dict[str, int] | None) -> str:
+    """What to do about an empty index: ingest, or (when the store holds another embedder's
+    index, which ``ask`` then refuses to use) which embedder built it and the two ways out."""
+    if not others:
+        return "No articles are indexed yet (run: python -m assistant ingest)."
+    held = ", ".join(f"{count} passages by {embedder}" for embedder, count in sorted(others.items()))
+    return (
+        f"Nothing is indexed with {mode.get('embedder', 'this embedder')}, the embedder in use; "
+        f"this store holds {held}. Run: python -m assistant ingest (indexes the articles with "
+        "this embedder, the other index is kept), or set ASSISTANT_EMBEDDER to the one that built it."
+    )
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
@@ -208,6 +227,10 @@ def format_translations(translations: list) -> list[str]:  # type: ignore[type-a
 
 
 def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.service import clean_topic
+
+    if args.topic is not None:  # refuse an empty or over-long topic before opening the index
+        args.topic = clean_topic(args.topic, settings.max_question_chars)
     sources = None if args.all or not args.sources else args.sources
     if args.language and settings.llm_provider == "none":
         raise UserError("--language needs a language model (set ASSISTANT_LLM_PROVIDER); offline, "

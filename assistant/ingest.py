@@ -166,6 +166,8 @@ def _store_groups(
     groups = [todo[:FIRST_GROUP_FILES]] if todo else []
     groups += [todo[i : i + GROUP_FILES] for i in range(FIRST_GROUP_FILES, len(todo), GROUP_FILES)]
     done = 0
+    if todo and progress:  # start the bar (and its clock) now: the first group can take minutes
+        progress(0, len(todo), todo[0].name)
     if len(todo) >= PROCESS_MIN_FILES:
         worker = _WorkerPipeline(groups, index, analyse=builder is not None, stored=stored)
         try:

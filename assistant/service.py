@@ -9,6 +9,7 @@ User errors (empty question, missing index, server down) are :class:`UserError`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import re
 import shutil
@@ -22,7 +23,13 @@ from assistant import followups
 from assistant.arabic import detect_language
 from assistant.documents import load_article
 from assistant.errors import BackendError, UserError
-from assistant.extractive import ABSTAIN, SentenceSimilarity, coverage, extractive_answer
+from assistant.extractive import (
+    ABSTAIN,
+    SentenceSimilarity,
+    coverage,
+    extractive_answer,
+    filled_slots,
+)
 from assistant.index import Index, open_index
 from assistant.ingest import IngestReport, ingest
 from assistant.models import Answer, Article, Mode, Retrieved
@@ -30,6 +37,7 @@ from assistant.retrieval import QueryAnalysis, dense_query_text, retrieve
 from assistant.sentence_vectors import sentence_cache
 from assistant.settings import Settings
 from assistant.summaries import (
+    TOPIC_NOT_FOUND,
     described_article,
     is_summary_request,
     summarise_articles,
@@ -58,7 +66,35 @@ def clean_question(question: str, max_chars: int) -> str:
     text = " ".join(text.split())
     if not text:
         raise UserError("The question is empty. Ask about the articles, in Arabic or English.")
+    if not any(ch.isalnum() for ch in text):  # "???" or an emoji: nothing to search for
+        raise UserError(
+            "The question has no words, only punctuation or symbols. Ask about the articles, "
+            "in Arabic or English."
+        )
     return text
+
+
+def empty_index_message(data_dir: Path) -> str:
+    """Why nothing can be answered: the index is empty, and ``ingest`` alone helps only
+    when the articles folder holds articles (an empty or missing folder is named)."""
+    if not data_dir.is_dir():
+        return f"The index is empty and the articles folder {data_dir} does not exist (ASSISTANT_DATA_DIR)."
+    if not any(data_dir.glob("*.txt")):
+        return (
+            f"The index is empty and the articles folder {data_dir} holds no .txt article: "
+            "put articles there, then run `python -m assistant ingest`."
+        )
+    return "The index is empty: run `python -m assistant ingest` first."
+
+
+def clean_topic(topic: str, max_chars: int) -> str:
+    """A summary topic cleaned like a question (:func:`clean_question`); UserError when it is
+    empty or too long, rather than summarising everything or nothing without saying why."""
+    try:
+        return clean_question(topic, max_chars)
+    except UserError as exc:
+        message = str(exc).replace("question", "topic").replace("Ask about", "Name a subject of")
+        raise UserError(message) from exc
 
 
 def standalone_question(question: str, history: History | None, language: str | None = None) -> str:
@@ -126,7 +162,7 @@ class Assistant:
         self._sync()
         with self._store_errors():
             if self.index.is_empty():
-                raise UserError("The index is empty: run `python -m assistant ingest` first.")
+                raise UserError(empty_index_message(self.settings.data_dir))
             translation = self._translation if self.llm is not None else ""
             with self._lock:
                 return retrieve(self.index, text, self.settings.top_k, translation, language, reply_language)
@@ -329,13 +365,17 @@ class Assistant:
             raise UserError(f"Not in the index: {', '.join(unknown)}. Indexed: {', '.join(sorted(known))}")
         retrieved: list[Retrieved] = []
         topic_terms: set[str] | None = None
-        if topic:
+        notes: tuple[str, ...] = ()
+        if topic is not None:
+            topic = clean_topic(topic, self.settings.max_question_chars)
             same = not question or question == topic
             analysis, retrieved = self._retrieve(topic, detected if same else None, detected)
             allowed = set(sources) if sources else known
             retrieved = [r for r in retrieved if r.chunk.source in allowed]
             described, chosen = self._summary_sources(analysis, retrieved, question or topic)
             topic_terms = None if described else set(analysis.terms)
+            if not topic_words_found(analysis, retrieved, self._names()):
+                notes = (TOPIC_NOT_FOUND.get(language, TOPIC_NOT_FOUND["en"]).format(topic=topic),)
         else:
             chosen = sorted(sources or known)
         with self._store_errors():
@@ -346,7 +386,7 @@ class Assistant:
         if self.llm is not None:
             answer = self._llm_summary(chunks, topic, language, question, retrieved)
             if answer is not None:
-                return answer
+                return dataclasses.replace(answer, notes=answer.notes + notes)
         text, citations = summarise_articles(chunks, language, topic_terms)
         return Answer(
             question=question or topic or "summary",
@@ -356,6 +396,7 @@ class Assistant:
             citations=citations,
             retrieved=tuple(retrieved),
             mode=self.mode,
+            notes=notes,
         )
 
     def _summary_sources(
@@ -451,7 +492,13 @@ class Assistant:
             except UserError as exc:
                 messages.append(str(exc).replace(Path(path).name, name, 1))
                 continue
-            shutil.copyfile(path, self.settings.data_dir / name)
+            target = unused_name(self.settings.data_dir, name, Path(path).read_bytes())
+            if target.name != name:
+                messages.append(
+                    f"{name}: an article of this name already holds other text; both are kept, "
+                    f"the upload as {target.name}"
+                )
+            shutil.copyfile(path, target)
         return self.reindex(progress), messages
 
     def status(self) -> dict[str, Any]:
@@ -459,15 +506,26 @@ class Assistant:
         from assistant.tokens import get_token_counter
         from vectorstore.embedders import FALLBACK_REASONS
 
+        chunks = self.index.store.count() if self.index.store else 0
         return {
             "mode": self.mode.to_dict(),
             "articles": len(self.index.manifest.files),
-            "chunks": self.index.store.count() if self.index.store else 0,
+            "chunks": chunks,
             "collection": self.index.name,
             "store": self.settings.chroma_host or str(self.settings.store_dir),
             "tokens": get_token_counter(self.settings).name,
             "embedder_fallback": FALLBACK_REASONS[-1] if FALLBACK_REASONS else None,
+            "other_embedders": None if chunks else self._other_embedders(),
         }
+
+    def _other_embedders(self) -> dict[str, int] | None:
+        """``{embedder id: passages}`` of the indexes other embedders built in this store,
+        so that ``status`` on an empty index says why ``ask`` refuses; None when none."""
+        from assistant.embedder_guard import other_embedder_indexes
+
+        with self._store_errors():
+            others = other_embedder_indexes(self.index.client, self.settings.collection, self.index.name)
+        return others or None
 
 
 def topic_sources(
@@ -483,9 +541,33 @@ def topic_sources(
         best[item.chunk.source] = max(best.get(item.chunk.source, 0.0), value)
     if not best:
         return []
+    if not topic_words_found(analysis, retrieved, names):  # coverage cannot tell them apart
+        return list(best)[:1]  # so only the article the retriever (by meaning) put first
     top = max(best.values())
     strong = [s for s in dict.fromkeys(r.chunk.source for r in retrieved) if best[s] >= TOPIC_RELATIVE_COVERAGE * top]
     return strong[:limit]
+
+
+def topic_words_found(
+    analysis: QueryAnalysis, retrieved: list[Retrieved], names: dict[str, list[str]]
+) -> bool:
+    """Whether a retrieved passage holds a word or named speaker of the topic. When none
+    does ("chess", which the bridge cannot put into Arabic), the articles were ranked by
+    meaning alone (coverage then reads 1 everywhere, see ``QueryAnalysis.coverage``)."""
+    return any(filled_slots(analysis, r.chunk.text, names.get(r.chunk.source, [])) for r in retrieved)
+
+
+def unused_name(folder: Path, name: str, content: bytes) -> Path:
+    """Where an upload named ``name`` goes in ``folder``: ``name`` when it is free or already
+    holds ``content``; else the first free ``stem-2.txt``, ``stem-3.txt`` …, so that an upload
+    never overwrites another article that happens to have the same file name."""
+    target = folder / name
+    stem, suffix = target.stem, target.suffix
+    number = 1
+    while target.exists() and target.read_bytes() != content:
+        number += 1
+        target = folder / f"{stem}-{number}{suffix}"
+    return target
 
 
 def safe_filename(name: str) -> str:

@@ -108,7 +108,7 @@ class Settings(BaseSettings):
         10.0, gt=0, description="Articles larger than this (MB) are refused at ingest."
     )
     max_question_chars: int = Field(
-        2000, ge=10, description="Longer questions are refused with a message."
+        2000, ge=10, description="Longer questions (and summary topics) are refused with a message."
     )
     llm_provider: Literal["none", "openai", "ollama", "transformers"] = Field(
         "none",

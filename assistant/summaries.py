@@ -21,6 +21,13 @@ SUMMARY_INTRO = {
     "en": "Summary in quotes from {what} (offline mode: the sentences below are quoted from the Arabic sources):",
     "ar": "ملخص مقتبس من {what} (وضع دون نموذج لغوي: الجمل التالية مقتبسة حرفياً من المصادر):",
 }
+TOPIC_NOT_FOUND = {
+    "en": (
+        'No article uses the words of the topic "{topic}": this summarises only the article '
+        "closest to it in meaning, which may not be about it."
+    ),
+    "ar": "لا ترد كلمات الموضوع «{topic}» في أي مقال: هذا ملخص المقال الأقرب إليه في المعنى وحده، وقد لا يكون عنه.",
+}
 _SUMMARY_RE = re.compile(
     r"^\s*(please\s+)?(summari[sz]e|sum up|give( me)? (a |an )?(short |brief )?(summary|overview) of)\b"
     r"|^\s*(can you |could you )?(write |provide )?(a |an )?(short |brief )?(summary|overview) of\b"
@@ -191,7 +198,8 @@ def described_article(request: str, matches: dict[str, float], dates: dict[str, 
     April 2024"), or None for a topic across articles. ``matches`` is how well each
     candidate article matches the description (best first); an article whose date
     contradicts a named month or year is out, one whose date fits it is chosen; otherwise
-    the best one when the request says "the article" or when it leads clearly."""
+    the best one when the request says "the article" or when it leads clearly (a lead
+    over nothing, when no article matches at all, is no lead)."""
     if _PLURAL_RE.search(request) or not matches:
         return None
     year, month = named_date(request)
@@ -203,6 +211,6 @@ def described_article(request: str, matches: dict[str, float], dates: dict[str, 
     if dated:
         return dated[0]
     runner_up = matches[ranked[1]] if len(ranked) > 1 else 0.0
-    if _SINGULAR_RE.search(request) or matches[ranked[0]] >= CLEAR_LEAD * runner_up:
+    if _SINGULAR_RE.search(request) or 0 < matches[ranked[0]] >= CLEAR_LEAD * runner_up:
         return ranked[0]
     return None

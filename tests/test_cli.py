@@ -95,7 +95,8 @@ def test_status_lists_the_mode_the_counter_and_every_article(
     assert done.returncode == 0, done.stderr
     fields = status_fields(done.stdout)
     assert fields["Articles"] == "5" and fields["Chunks"] == "25"
-    assert fields["Embedder"] == "hashing-ngram-v1-512" and fields["LLM"] == "none"
+    assert fields["Embedder"] == "hashing-ngram-v1-512"
+    assert fields["LLM"] == "none (offline: quoted answers)"  # the mode in words, as the web banner
     assert fields["Token counter"] == "tiktoken cl100k_base (bundled, verified)"
     assert "Embedder fallback" not in fields
     for name in ARTICLE_NAMES:
@@ -236,6 +237,17 @@ def test_an_empty_question_exits_2_with_one_line_before_touching_the_store(
     assert not settings.store_dir.exists()
 
 
+@pytest.mark.parametrize("question", ["???", "🙂", "؟!"])
+def test_a_question_without_words_exits_2_saying_so_in_english(
+    run_cli: Run, settings: Settings, question: str
+) -> None:
+    """It used to be searched and refused in Arabic ("لا تذكر المقالات ذلك"): with no
+    letters, the reply language fell to Arabic whatever the reader writes."""
+    done = run_cli("ask", question)
+    assert one_line_error(done).startswith("error: The question has no words")
+    assert not settings.store_dir.exists()
+
+
 def test_an_over_long_question_exits_2_with_one_line(run_cli: Run) -> None:
     done = run_cli("ask", "س" * 2001, env={"ASSISTANT_MAX_QUESTION_CHARS": "2000"})
     assert "too long" in one_line_error(done)
@@ -269,6 +281,8 @@ def test_bad_files_are_reported_one_line_each_and_the_rest_is_ingested(
         "empty.txt",
         "image.txt",
     ]
+    assert "skipped: image.txt: it is a binary file, not text" in skipped
+    assert all(line.count("skipped") == 1 for line in skipped), skipped  # said once a line
     assert "Traceback" not in done.stderr
 
 
@@ -312,3 +326,48 @@ def test_a_store_of_another_embedder_is_refused_by_ask_and_rebuilt_by_ingest(
     assert f"note: collection {name} was built by st-other-model-384" in done.stderr
     assert done.stdout.startswith("5 added")
     assert run_cli("ask", QUESTION).returncode == 0
+
+
+def test_status_on_a_store_built_by_another_embedder_says_which_and_how_to_go_on(
+    run_cli: Run, settings: Settings
+) -> None:
+    """It used to say "No articles are indexed yet" while ``ask`` refused for another reason."""
+    assert run_cli("ingest").returncode == 0  # hashing
+    other = settings.model_copy(update={"embedder": "e5-engine"})
+    done = run_cli("status", settings=other, env={"COLUMNS": "80"})
+    assert done.returncode == 0, done.stderr
+    if "e5-engine" not in done.stdout.split("LLM")[0]:
+        pytest.skip("the bundled e5 engine is not usable here")
+    said = " ".join(done.stdout.split())
+    assert "No articles are indexed yet" not in said
+    assert "this store holds 25 passages by hashing-ngram-v1-512" in said
+    assert "python -m assistant ingest" in said and "ASSISTANT_EMBEDDER" in said
+    as_json = json.loads(run_cli("status", "--json", settings=other).stdout)
+    assert as_json["chunks"] == 0 and as_json["other_embedders"] == {"hashing-ngram-v1-512": 25}
+    assert json.loads(run_cli("status", "--json").stdout)["other_embedders"] is None
+
+
+def test_the_readme_settings_table_is_what_the_settings_command_prints(run_cli: Run) -> None:
+    """The README says ``python -m assistant settings`` prints its table; a default or a
+    description changed in code must not leave the README stale (it did for two rows)."""
+    printed = run_cli("settings").stdout.splitlines()
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    rows = [line for line in printed if line.startswith("| `ASSISTANT_")]
+    assert len(rows) > 20
+    assert [line for line in readme if line.startswith("| `ASSISTANT_")] == rows
+
+
+def test_asking_over_an_empty_articles_folder_names_the_folder_not_just_ingest(
+    run_cli: Run, settings: Settings, tmp_path: Path
+) -> None:
+    """``ingest`` alone cannot help when the folder has no article: the message says so."""
+    empty = tmp_path / "no-articles"
+    empty.mkdir()
+    bare = settings.model_copy(update={"data_dir": empty})
+    message = one_line_error(run_cli("ask", "Who won the title?", settings=bare))
+    assert message == (
+        f"error: The index is empty and the articles folder {empty} holds no .txt article: "
+        "put articles there, then run `python -m assistant ingest`."
+    )
+    gone = settings.model_copy(update={"data_dir": tmp_path / "missing"})
+    assert "does not exist" in one_line_error(run_cli("ask", "Who won the title?", settings=gone))

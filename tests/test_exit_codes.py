@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from assistant.errors import StoreMismatchError, UserError, exit_code_of
+from assistant.settings import PROJECT_ROOT
 
 
 def test_a_command_that_succeeds_returns_its_own_exit_code() -> None:
@@ -39,3 +43,20 @@ def test_a_defect_is_not_hidden_as_a_user_error() -> None:
 
     with pytest.raises(ZeroDivisionError, match="a bug"):
         exit_code_of(defect)
+
+
+def test_a_reader_that_closes_the_pipe_ends_the_command_quietly() -> None:
+    """``python -m assistant settings | head -1``: the reader leaves before the output is
+    written; the command used to end in a BrokenPipeError traceback."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "settings"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before the interpreter has even started
+    stderr = process.stderr.read()
+    assert process.wait(timeout=60) == 141
+    assert stderr == ""

@@ -159,7 +159,16 @@ def test_progress_counts_files_across_groups_of_different_sizes(
 ) -> None:
     seen: list[tuple[int, int]] = []
     ingest(settings, progress=lambda done, total, _name: seen.append((done, total)))
-    assert seen == [(1, 5), (3, 5), (5, 5)]
+    assert seen == [(0, 5), (1, 5), (3, 5), (5, 5)]
+
+
+def test_progress_starts_at_zero_before_the_first_group_is_embedded(settings: Settings) -> None:
+    """Without the first (0, total) report, the CLI's bar appeared only when the one group of
+    a small ingest was done: "7/7 [00:00, 553964 file/s]" after 19 s of embedding."""
+    seen: list[tuple[int, int, str]] = []
+    ingest(settings, progress=lambda done, total, name: seen.append((done, total, name)))
+    assert seen[0] == (0, 5, sorted(p.name for p in settings.data_dir.glob("*.txt"))[0])
+    assert seen[-1][:2] == (5, 5)
 
 
 def test_a_built_bm25_index_is_kept_until_a_chunk_is_added() -> None:

@@ -681,3 +681,16 @@ def test_the_timeline_puts_dated_articles_in_date_order_and_undated_ones_last() 
         and "3 dated (2024-04-02 to 2024-05-20); 1 without a date" in svg
     )
     assert render_timeline([]) == ""
+
+
+def test_a_topic_no_article_mentions_is_summarised_from_one_article_with_a_note(
+    handlers: WebHandlers,
+) -> None:
+    out = handlers.summarise(None, "Taiwan")  # bridged to تايوان, which no article holds
+    assert 'class="note"' in out and "No article uses the words of the topic" in out
+    assert len(set(re.findall(r"#cite=([^:\"]+):", out))) == 1
+
+
+def test_an_over_long_topic_gives_a_message_not_a_summary(handlers: WebHandlers) -> None:
+    out = handlers.summarise(None, "Eurasia " * 400)
+    assert "error-msg" in out and "The topic is too long" in out
