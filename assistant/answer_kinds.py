@@ -319,10 +319,12 @@ def unpriced(question: str, quotes: list[str]) -> bool:
     return asks_for_money(question) and bool(quotes) and not any(_CURRENCY.search(normalize(q)) for q in quotes)
 
 
-# A price asked for one unit: "price per aircraft", "pay per cubic metre", "for each ticket",
-# "سعر الطائرة الواحدة", "لكل طن". A rate in time ("each year", "per month") is not one.
+# A price asked for one unit: "price per aircraft", "pay per cubic metre", "سعر الطائرة
+# الواحدة", "لكل طن". A rate in time ("each year", "per month") is not one, and neither is
+# "each"/"every" X: "How much prize money did each winner get?" asks what a person received,
+# which «نال الفائز الأول في كل فئة 8 آلاف دولار» answers with no per-unit marker.
 _PER_TIME = r"(?:years?|months?|weeks?|days?|annum|cent|percent|seasons?|quarters?)\b"
-_ASKS_PER_UNIT_EN = re.compile(r"\b(?:per|each|every|a single)\s+(?!" + _PER_TIME + r")[A-Za-z]", re.IGNORECASE)
+_ASKS_PER_UNIT_EN = re.compile(r"\b(?:per|a single)\s+(?!" + _PER_TIME + r")[A-Za-z]", re.IGNORECASE)
 _ASKS_PER_UNIT_AR = re.compile(r"(?:^|\s)(?:لكل|للواحد|الواحد|الواحده)(?=[\s؟?،,.]|$)")
 # What ties an amount to one unit in a quote: "350 دولارا للطن", "لكل طائرة", "عن الكيلوواط".
 _PER_UNIT = re.compile(r"(?:^|\s)(?:لل\S+|لكل|للواحد\S*|الواحده?|عن ال\S+|per|each|a piece)(?:\s|$)|/")
@@ -413,7 +415,7 @@ _ASKS_PAST = re.compile(r"\bwhen (?:did|was|were|had)\b", re.IGNORECASE)
 # and a price stated per unit ("350 دولارًا للطن", "3 فلوس فقط عن الكيلوواط", "$5 per ticket",
 # "تشتري صهريجًا بسعر 20 دينارًا").
 _ASKS_UNIT_PRICE = re.compile(
-    r"\b(?:per|each)\b(?! (?:year|month|week|day|hour|season)s?\b)"
+    r"\bper\b(?! (?:year|month|week|day|hour|season)s?\b)"
     r"|\bhow much (?:will|does|do|did|is|was|would|are|were) an? [\w-]+|(?:^|\s)(?:لكل|للواحد)(?:\s|$)",
     re.IGNORECASE,
 )

@@ -241,3 +241,21 @@ def test_a_day_of_the_month_is_no_figure_of_the_place_beside_it() -> None:
     assert unplaced_value("How many candidates were accepted in Tunis governorate?", [quote]) == "Tunis"
     given = "وقبلت الهيئة في ولاية تونس 640 مترشحا."
     assert unplaced_value("How many candidates were accepted in Tunis governorate?", [given]) is None
+
+
+CHESS_ARTICLE = (
+    "اختتام البطولة العربية للشطرنج في تونس\n\n"
+    "اختتمت مساء السبت في تونس البطولة العربية للشطرنج بمشاركة 120 لاعبا من 15 دولة. "
+    "ونال الفائز الأول في كل فئة من فئات البطولة 8 آلاف دولار، فيما حصل صاحب المركز الثاني على 5 آلاف دولار.\n"
+)
+
+
+def test_money_for_each_winner_is_no_price_of_one_unit(tmp_path: Path) -> None:
+    """"each winner" asks what a person received, not a unit's price: the prize sentence,
+    which has no per-unit marker, answers it (it was refused as "no price for one unit")."""
+    assert not asks_unit_price("How much prize money did each winner get?")
+    assert asks_unit_price("What price per ticket did the federation charge?")
+    chess = e5_assistant_over(tmp_path, {"001_chess.txt": CHESS_ARTICLE})
+    answer = chess.ask("How much prize money did each winner get?")
+    assert not answer.abstained, answer.text
+    assert any("8 آلاف دولار" in c.quote for c in answer.citations)
