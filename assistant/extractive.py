@@ -613,6 +613,10 @@ def extractive_answer(
     refusal = _refusal(analysis, chosen, article_text, language)
     if refusal is not None:
         return refusal, (), True
+    from assistant.unread_question import reads_nothing
+
+    if reads_nothing(analysis, [s.text for s in sentences], dense):  # only words the lexicon lacks
+        return abstain, (), True
     return render(language, citations, speakers=[s.speaker for s in chosen]), citations, False
 
 
