@@ -16,6 +16,11 @@ sentence before ("وأضافت أن …") and that one is X's. The article must 
 Anything else (the ministry's words, a colleague's, a sentence that only mentions X)
 keeps its own known speaker, or none.
 
+X asked by a title ("What did the energy minister say …?") is introduced by that title when
+the lexicon translates each of its words and the subject of the sentence's first speech
+verb is a title holding them all («وقال وزير الطاقة إن …»); a title with a word the lexicon
+lacks ("the irrigation minister") cannot be checked, and names no one.
+
 What it does not do: choose or refuse quotes (only the intro line changes), or name a
 speaker the question does not name.
 """
@@ -59,10 +64,13 @@ def intro_names(
 ) -> list[str | None]:
     """The English name introducing each of ``chosen``: its known speaker's English name
     (:func:`assistant.speakers.english_name`); else, for an English "what did X say"
-    question naming X by name, X as the question writes it when the sentence is X's words
-    (:func:`spoken_by`); else None (the intro names only the article)."""
+    question, X as the question writes it when the sentence is X's words: X named by name
+    (:func:`spoken_by`), or by a title every word of which the lexicon translates and the
+    sentence's speaker is given (:func:`titled_by`); else None (the intro names only the
+    article)."""
     name = _asked_name(analysis)
     written = written_name(analysis.question, name) if name else ""
+    title = None if name else asked_title(analysis)
     texts = article_text or (lambda source: "")
     found: list[str | None] = []
     for sentence in chosen:
@@ -70,6 +78,8 @@ def intro_names(
             found.append(english_name(sentence.speaker))
         elif name and spoken_by(name, sentence, texts(sentence.chunk.source)):
             found.append(written)
+        elif title is not None and titled_by(title[1], sentence.text):
+            found.append(title[0])
         else:
             found.append(None)
     return found
@@ -85,6 +95,72 @@ def _asked_name(analysis: QueryAnalysis) -> tuple[str, ...]:
         return ()
     name = english_name_words(analysis.question)
     return name if name and judged_words(name) else ()  # "Wang Yi" alone cannot be checked
+
+
+_TITLE_FILLER = frozenset({"the", "a", "an", "of", "for", "and"})
+
+
+def asked_title(analysis: QueryAnalysis) -> tuple[str, list[frozenset[str]]] | None:
+    """For an English "what did X say" question naming X by a title ("the energy minister"):
+    the title as the question writes it, capitalised ("The energy minister"), and, for each
+    of its words, the stems of the lexicon's Arabic forms; None when X is no title, or when
+    a word of it is not in the lexicon ("the irrigation minister": that part of the title
+    could not be checked, so no quote is said to be theirs)."""
+    from assistant.answer_checks import asks_what_was_said
+    from assistant.person_names import asked_role
+
+    if analysis.language != "en" or analysis.speakers or not asks_what_was_said(analysis.question):
+        return None
+    role = asked_role(analysis.question, "en")
+    stems = asked_title_words(role[0]) if role else None
+    return (role[0][:1].upper() + role[0][1:], stems) if role and stems else None
+
+
+def asked_title_words(title: str) -> list[frozenset[str]] | None:
+    """The stems of the lexicon's Arabic forms of each word of an English ``title``
+    (articles and possessives aside); None when the lexicon lacks one of its words.
+
+    >>> asked_title_words("the Lebanese finance minister") is None
+    True
+    """
+    from assistant.bridge import load_lexicon
+
+    found = []
+    for token in _LATIN_WORD.findall(title):
+        word = re.sub(r"['’]s$", "", token).lower()
+        if word in _TITLE_FILLER:
+            continue
+        entry = load_lexicon().lookup((word,))
+        if entry is None:
+            return None
+        found.append(frozenset(_stem(words(form)[0]) for form in entry.arabic if words(form)))
+    return found or None
+
+
+def titled_by(title_words: list[frozenset[str]], text: str) -> bool:
+    """True when the subject of ``text``'s first speech verb starts with a title noun and
+    holds every word of the asked title (``title_words``, by stem; a nisba counts for its
+    place: المصري for مصر): "وقال وزير الطاقة إن …" is the energy minister's words."""
+    from assistant.person_names import ROLES_AR
+
+    subject = first_subject(text)
+    stems = [_stem(w) for w in words(subject or "")]
+    if not stems or stems[0] not in ROLES_AR:
+        return False
+    return all(
+        any(_stem_matches(asked, said) for asked in forms for said in stems)
+        for forms in title_words
+    )
+
+
+def _stem(word: str) -> str:
+    """A normalised word without clitics and final ة: الوزيرة → وزير."""
+    return strip_clitics(normalize(word)).rstrip("ه")
+
+
+def _stem_matches(asked: str, said: str) -> bool:
+    """True when ``said`` is ``asked`` or its nisba (مصر → مصري, مصريه)."""
+    return said == asked or (len(asked) > 2 and said in {asked + "ي", asked + "يه"})
 
 
 def written_name(question: str, name: tuple[str, ...]) -> str:
@@ -174,7 +250,7 @@ def _is(name: tuple[str, ...], subject: str, titles: set[str]) -> bool:
 
     if _names(name, subject, True):
         return True
-    stems = [strip_clitics(w).rstrip("ه") for w in words(subject)]
+    stems = [_stem(w) for w in words(subject)]
     return bool(stems) and stems[0] in ROLES_AR and set(stems) <= titles
 
 

@@ -34,7 +34,14 @@ CHESS = (
     # The coach names the player: his words are not the player's.
     "وقال مدرب المنتخب الأردني سامي خليل إن باسم أمين هو المرشح الأبرز للفوز بلقب البطولة.\n"
 )
-ARTICLES = {"001_pipeline.txt": PIPELINE, "002_chess.txt": CHESS}
+GAS_TITLE = "الجزائر تعلن زيادة إنتاج الغاز الطبيعي في حقل حاسي الرمل"
+GAS = (
+    f"{GAS_TITLE}\n\n"
+    "أعلنت الحكومة الجزائرية أمس خطة لزيادة إنتاج الغاز الطبيعي في حقل حاسي الرمل بنسبة 15 في المئة. "
+    "وقال وزير الطاقة إن إنتاج الغاز سيبلغ 110 مليارات متر مكعب بحلول عام 2027. "
+    "وقال وزير الخارجية إن صادرات الغاز إلى أوروبا ستتضاعف بفضل زيادة الإنتاج.\n"
+)
+ARTICLES = {"001_pipeline.txt": PIPELINE, "002_chess.txt": CHESS, "003_gas.txt": GAS}
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +98,23 @@ def test_the_other_speakers_own_question_names_him_for_that_sentence(assistant) 
     answer = assistant.ask("What did Sami Khalil say about Bassem Amin?")
     assert _intro_of(answer.text, "سامي خليل") == f'- Sami Khalil, in "{short_title(CHESS_TITLE)}"'
     assert "Bassem Amin," not in answer.text
+
+
+def test_a_speaker_asked_by_a_title_the_lexicon_translates_is_introduced_by_it(assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = assistant.ask("What did the energy minister say about gas production?")
+    assert (
+        _intro_of(answer.text, "وزير الطاقة")
+        == f'- The energy minister, in "{short_title(GAS_TITLE)}"'
+    )
+    # Another minister's words, on the same gas, are not the energy minister's.
+    assert "وزير الخارجية" not in answer.text or (
+        _intro_of(answer.text, "وزير الخارجية") == f'- From "{short_title(GAS_TITLE)}"'
+    )
+
+
+def test_a_title_with_a_word_the_lexicon_lacks_is_not_used_to_name_anyone(assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = assistant.ask("What did the foreign minister say about gas exports?")
+    assert "minister," not in answer.text.lower()
 
 
 def test_an_arabic_question_about_the_same_person_gets_no_english_intro(assistant) -> None:  # type: ignore[no-untyped-def]
