@@ -3,8 +3,9 @@
 With no LLM configured, an answer is a short list of verbatim sentences, each cited to
 its file and character offsets, introduced in the question's language by a line that
 says these are quotes from the sources. For an English reader, each Arabic quote is
-introduced in English by who speaks (the speaker's English name, when known) and which
-article (title, date).
+introduced in English by who speaks (the speaker's English name, when known, or the name
+as the question writes it when the quote is that person's words:
+:mod:`assistant.quote_intros`) and which article (title, date).
 
 Evidence, not a quota: the best sentence is always quoted; a further sentence only when
 it is as strong as the best (another article saying it, as multi-article questions need)
@@ -36,7 +37,6 @@ from assistant.models import Chunk, Citation, Retrieved, Span
 from assistant.retrieval import SPEAKER_SLOT_WEIGHT, QueryAnalysis
 from assistant.speakers import (
     Speaker,
-    english_name,
     mentions,
     reports_speech,
     sentence_speakers,
@@ -502,22 +502,24 @@ def short_title(title: str, limit: int = TITLE_CHARS) -> str:
     return title[:limit].rsplit(" ", 1)[0].rstrip("،,.:… ") + "…"
 
 
-def english_intro(citation: Citation, speaker: Speaker | None) -> str:
-    """Who speaks and where, in English: ``Sergey Lavrov, in "title" (29 April 2024)``."""
+def english_intro(citation: Citation, speaker: str | None) -> str:
+    """Who speaks (``speaker``, an English name) and where, in English:
+    ``Sergey Lavrov, in "title" (29 April 2024)``."""
     where = f'"{short_title(citation.title)}"' if citation.title else citation.source
     date = english_date(citation.date)
     where += f" ({date})" if date else ""
-    return f"{english_name(speaker)}, in {where}" if speaker else f"From {where}"
+    return f"{speaker}, in {where}" if speaker else f"From {where}"
 
 
 def render(
     language: str,
     citations: tuple[Citation, ...],
     intro: str | None = None,
-    speakers: list[Speaker | None] | None = None,
+    speakers: list[str | None] | None = None,
 ) -> str:
     """Answer text: an intro line, then each quote with its ``[n]`` marker; for an English
-    reader, each quote introduced by its speaker and article (``speakers`` given)."""
+    reader, each quote introduced by its speaker's English name and article (``speakers``
+    given, :func:`assistant.quote_intros.intro_names`)."""
     lines = [intro or INTRO.get(language, INTRO["en"])]
     for n, c in enumerate(citations, start=1):
         if language == "en" and speakers is not None:
@@ -613,11 +615,12 @@ def extractive_answer(
     refusal = _refusal(analysis, chosen, article_text, language)
     if refusal is not None:
         return refusal, (), True
+    from assistant.quote_intros import intro_names
     from assistant.unread_question import reads_nothing
 
     if reads_nothing(analysis, [s.text for s in sentences], dense):  # only words the lexicon lacks
         return abstain, (), True
-    return render(language, citations, speakers=[s.speaker for s in chosen]), citations, False
+    return render(language, citations, speakers=intro_names(analysis, chosen, article_text)), citations, False
 
 
 def _refusal(
