@@ -183,12 +183,28 @@ def _name_subject(
     return Subject(" ".join(stretch), whole=len(stretch) > 1, parts=parts)
 
 
+# An Arabic name's article written in lower case and joined to the capitalised name that
+# follows ("Raad al-Jubouri", "Abdel Fattah el-Sisi"): part of the name, not a break in it.
+_PARTICLE = re.compile(r"\b(al|el|ad|ar|as|ash|at|az|an)-(?=[A-Z])")
+
+
+def _capital_particle(match: re.Match[str]) -> str:
+    """"al-" → "Al-": the particle written as the rest of the name is."""
+    return match.group(1).capitalize() + "-"
+
+
 def _name_runs(question: str) -> list[list[str]]:
     """The capitalised runs of an English question (:func:`capitalised_runs`, single words
     included: never the opening word, question words or months), each without a title and
-    the words before it ("Finance Minister")."""
+    the words before it ("Finance Minister"). A lower-case "al-"/"el-" before a capitalised
+    word continues the name: "museum director Raad al-Jubouri" is one name of two words, not
+    "Raad" alone (which the lexicon may translate: رعد, thunder) and a lost surname.
+
+    >>> _name_runs("What did museum director Raad al-Jubouri say about the winged bull?")
+    [['Raad', 'Al-Jubouri']]
+    """
     runs = []
-    for run in capitalised_runs(question, min_words=1):
+    for run in capitalised_runs(_PARTICLE.sub(_capital_particle, question), min_words=1):
         title = max((i for i, word in enumerate(run) if _is_title(word)), default=-1)
         if run[title + 1 :]:
             runs.append(run[title + 1 :])
