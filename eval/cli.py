@@ -93,8 +93,7 @@ def suite_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--sets",
         help="comma-separated sets to run (default: main,heldout,calibration,heldout2,heldout3,"
-        "heldout4,heldout5,heldout6; while developing, leave out the sealed heldout5 and "
-        "heldout6)",
+        "heldout4,heldout5,heldout6; while developing, leave out the sealed heldout6)",
     )
     parser.add_argument(
         "--store-dir",

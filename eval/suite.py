@@ -13,12 +13,13 @@ Eight sets, each a question file over its own article folder:
   used to withdraw refusal rules; never tuned on, now a development set;
 - ``heldout4`` (``eval/heldout4/``): sealed until the lead ran it once on 2026-12-02; never
   tuned on, now a development set;
-- ``heldout5`` (``eval/heldout5/``): the sealed set, never tuned, diagnosed or run during
-  development; its figures say how well the product generalises. While developing, run the
-  others (``--sets main,heldout,calibration,heldout2,heldout3,heldout4``): a sealed set is
-  spent once work reacts to it;
-- ``heldout6`` (``eval/heldout6/``): sealed too, written on 2026-12-02 for the next session
-  and run by nobody; leave it out of development runs as well.
+- ``heldout5`` (``eval/heldout5/``): sealed until the lead ran it once, blind, at the end of
+  the third session of 2026-12-02; one defect it showed was then fixed, so it is now a
+  development set;
+- ``heldout6`` (``eval/heldout6/``): the sealed set, written on 2026-12-02 for the next
+  session, never tuned, diagnosed or run during development; its figures say how well the
+  product generalises. While developing, run the others (``--sets main,heldout,calibration,
+  heldout2,heldout3,heldout4,heldout5``): a sealed set is spent once work reacts to it.
 
 A suite run (``python -m eval suite --out DIR``, see :mod:`eval.cli`) writes, per set,
 ``DIR/<set>.jsonl`` (answers) and ``DIR/<set>/`` (report), then ``DIR/suite.md`` with one
@@ -94,7 +95,8 @@ SETS: tuple[EvalSet, ...] = (
         "heldout5",
         EVAL_DIR / "heldout5" / "questions.jsonl",
         EVAL_DIR / "heldout5" / "articles",
-        "sealed held-out articles: never tuned on",
+        "held-out articles: never tuned on, run once, blind, at the end of 2026-12-02's third "
+        "session, now a development set",
     ),
     EvalSet(
         "heldout6",

@@ -5,9 +5,10 @@ articles, and stays outside what anything was tuned on (issues 13 and 14).
 ``eval/heldout/`` became a calibration set once engineers diagnosed on it; ``eval/heldout2/``
 was sealed until it was run after the answer work; ``eval/heldout3/`` was sealed until it
 was used to withdraw refusal rules, and is now a development set; ``eval/heldout4/`` was
-sealed until the lead ran it once on 2026-12-02, and is now a development set;
-``eval/heldout5/`` and ``eval/heldout6/`` are the sealed sets nobody tunes on (heldout6 was
-written on 2026-12-02 for the session after heldout5's). One parametrised module checks all six
+sealed until the lead ran it once on 2026-12-02, and is now a development set, as is
+``eval/heldout5/`` since the lead ran it once, blind, at the end of that day's third
+session; ``eval/heldout6/`` is the sealed set nobody tunes on (written on 2026-12-02 for
+the next session). One parametrised module checks all six
 alike: files, ids, languages, kinds, dateline and headline of each article, every fact
 present in its article, the share of unanswerable questions, and a lexicon guard that fails
 when the English-Arabic lexicon learns a set's own words. These tests only read the sets;

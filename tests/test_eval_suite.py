@@ -36,8 +36,8 @@ def test_the_suite_runs_the_main_set_then_each_held_out_set_by_default() -> None
     assert "never tuned" in SETS[-1].purpose and "tuned on" in SETS[0].purpose
 
 
-def test_only_the_two_newest_held_out_sets_are_described_as_sealed() -> None:
-    assert [s.name for s in SETS if "sealed" in s.purpose] == ["heldout5", "heldout6"]
+def test_only_the_newest_held_out_set_is_described_as_sealed() -> None:
+    assert [s.name for s in SETS if "sealed" in s.purpose] == ["heldout6"]
     assert SETS[-1].articles == PROJECT_ROOT / "eval" / "heldout6" / "articles"
 
 
