@@ -107,14 +107,14 @@ def words_of_asked(
     sentences): "وقال الرئيس" in an article about another company is its own president.
     When the quotes are X's words but some come from articles that never name X, the
     quotes of X's articles alone are returned (the others cannot be X's words)."""
-    from assistant.person_names import ROLES_AR, asked_name, name_in_text
+    from assistant.person_names import ROLES_AR, asked_name, name_in_text, role_stem
 
     name = asked_name(question, language) if chosen and asks_what_was_said(question) else ()
     if not name:
         return []
     english = language == "en"
     introduced = [s.text for s in candidates if name_in_text(name, s.text, english)]
-    titles = {_title_stem(w) for text in introduced for w in normalize(text).split()} & ROLES_AR
+    titles = {role_stem(w) for text in introduced for w in normalize(text).split()} & ROLES_AR
     sources = _introducing(name, english, candidates, article_text)
 
     def speaks(sentence: Sentence) -> bool:
@@ -142,13 +142,6 @@ def _introducing(
     return {s.chunk.source for s in candidates if name_in_text(name, s.text, english)}
 
 
-def _title_stem(word: str) -> str:
-    """A word without clitics and final ة: الوزيرة → وزير."""
-    from assistant.arabic import strip_clitics
-
-    return strip_clitics(word).rstrip("ه")
-
-
 # Reporting verbs that open a sentence of speech (normalised): a continuation ("وأضاف أن …")
 # or a named subject ("وقالت أبو عيشة إن …").
 _REPORTING_AR = "قال|قالت|اضاف|اضافت|تابع|تابعت|اوضح|اوضحت|اكد|اكدت|اشار|اشارت|شدد|شددت|حذر|حذرت"
@@ -174,10 +167,11 @@ def _speaks(name: tuple[str, ...], sentence: Sentence, english: bool, titles: se
     nearest earlier sentence of its passage that is not itself a continuation, and that
     sentence names ``name``."""
     from assistant.extractive import passage_sentences
+    from assistant.person_names import role_stem
 
     if _names(name, sentence.text, english):
         return True
-    if any(_title_stem(m.group(2)) in titles for m in _SUBJECT.finditer(normalize(sentence.text))):
+    if any(role_stem(m.group(2)) in titles for m in _SUBJECT.finditer(normalize(sentence.text))):
         return True
     earlier = [text for span, text in passage_sentences(sentence.chunk) if span.end <= sentence.span.start]
     current = sentence.text

@@ -44,9 +44,17 @@ _PARTICLES_EN = frozenset({
     "abdal",
 })  # fmt: skip
 _PARTICLES_AR = frozenset({"بن", "بنت", "ابن", "ابو", "ام", "ال", "عبد"})
+
+
+def role_stem(word: str) -> str:
+    """A normalised Arabic word without clitics and final ة: وزيرة, الوزير → وزير (how a
+    title is compared with :data:`ROLES_AR` and with the titles an article gives)."""
+    return strip_clitics(normalize(word)).rstrip("ه")
+
+
 # Words that start an Arabic title rather than a name (after clitics, without ة).
 ROLES_AR = frozenset(
-    strip_clitics(w).rstrip("ه")
+    role_stem(w)
     for w in words(
         "وزير رئيس متحدث ناطق مدير سفير خبير باحث أمين ممثل محافظ حاكم نائب مستشار مسؤول قائد زعيم ملك أمير "
         "سلطان شيخ رئيس عميد أستاذ مبعوث مندوب محلل مراسل صحفي كاتب مخرج ممثل طالب مزارع فلاح مواطن"
@@ -331,7 +339,7 @@ def absent_person(
             return None
         return " ".join(name)
     subject = tuple(w for w in arabic_subject_words(question) if w not in _PARTICLES_AR)
-    if len(subject) < MIN_NAME_WORDS or _role_stem(subject[0]) in ROLES_AR:
+    if len(subject) < MIN_NAME_WORDS or role_stem(subject[0]) in ROLES_AR:
         return None  # a title is worded too freely to be judged absent (see absent_role)
     present = {w for t in texts for w in words(t)}
     bare = {strip_clitics(w) for w in present}
@@ -351,14 +359,9 @@ def asked_name(question: str, language: str) -> tuple[str, ...]:
     if language == "en":
         return english_name_words(question)
     subject = [w for w in arabic_subject_words(question) if w not in _PARTICLES_AR and len(w) > 1]
-    if len(subject) != MIN_NAME_WORDS or strip_clitics(subject[0]).rstrip("ه") in ROLES_AR:
+    if len(subject) != MIN_NAME_WORDS or role_stem(subject[0]) in ROLES_AR:
         return ()  # a title ("وزير الخارجية الصيني", "الوزير الإثيوبي"), or a title and a name
     return tuple(subject)
-
-
-def _role_stem(word: str) -> str:
-    """A normalised Arabic word without clitics and final ة: وزيرة, الوزير → وزير."""
-    return strip_clitics(normalize(word)).rstrip("ه")
 
 
 def asked_role(question: str, language: str) -> tuple[str, frozenset[str]] | None:
@@ -371,8 +374,8 @@ def asked_role(question: str, language: str) -> tuple[str, frozenset[str]] | Non
     """
     if language != "en":
         subject = [w for w in arabic_subject_words(question) if w not in _PARTICLES_AR]
-        if subject and _role_stem(subject[0]) in ROLES_AR:
-            return as_written(question, subject), frozenset({_role_stem(subject[0])})
+        if subject and role_stem(subject[0]) in ROLES_AR:
+            return as_written(question, subject), frozenset({role_stem(subject[0])})
         return None
     match = _EN_SUBJECT.search(question)
     who = (match.group("who") or "") if match else ""
@@ -380,7 +383,7 @@ def asked_role(question: str, language: str) -> tuple[str, frozenset[str]] | Non
 
     for word in _LATIN_TOKEN.findall(who):
         entry = load_lexicon().lookup((word.lower(),))
-        stems = frozenset(_role_stem(a) for a in entry.arabic if " " not in a) if entry else frozenset()
+        stems = frozenset(role_stem(a) for a in entry.arabic if " " not in a) if entry else frozenset()
         if stems & ROLES_AR:
             return who.strip(), stems
     return None
@@ -395,5 +398,5 @@ def absent_role(question: str, language: str, texts: Iterable[str]) -> str | Non
     if role is None:
         return None
     written, stems = role
-    present = {_role_stem(w) for text in texts for w in words(text)}
+    present = {role_stem(w) for text in texts for w in words(text)}
     return None if stems & present else written

@@ -31,7 +31,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from assistant.arabic import normalize, strip_clitics, words
+from assistant.arabic import normalize, words
+from assistant.person_names import role_stem
 from assistant.speakers import SPEECH_VERBS_AR, english_name
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ def asked_title_words(title: str) -> list[frozenset[str]] | None:
         entry = load_lexicon().lookup((word,))
         if entry is None:
             return None
-        found.append(frozenset(_stem(words(form)[0]) for form in entry.arabic if words(form)))
+        found.append(frozenset(role_stem(words(form)[0]) for form in entry.arabic if words(form)))
     return found or None
 
 
@@ -144,18 +145,13 @@ def titled_by(title_words: list[frozenset[str]], text: str) -> bool:
     from assistant.person_names import ROLES_AR
 
     subject = first_subject(text)
-    stems = [_stem(w) for w in words(subject or "")]
+    stems = [role_stem(w) for w in words(subject or "")]
     if not stems or stems[0] not in ROLES_AR:
         return False
     return all(
         any(_stem_matches(asked, said) for asked in forms for said in stems)
         for forms in title_words
     )
-
-
-def _stem(word: str) -> str:
-    """A normalised word without clitics and final ة: الوزيرة → وزير."""
-    return strip_clitics(normalize(word)).rstrip("ه")
 
 
 def _stem_matches(asked: str, said: str) -> bool:
@@ -250,7 +246,7 @@ def _is(name: tuple[str, ...], subject: str, titles: set[str]) -> bool:
 
     if _names(name, subject, True):
         return True
-    stems = [_stem(w) for w in words(subject)]
+    stems = [role_stem(w) for w in words(subject)]
     return bool(stems) and stems[0] in ROLES_AR and set(stems) <= titles
 
 
@@ -260,7 +256,7 @@ def _title_words(name: tuple[str, ...], passage: list[str]) -> set[str]:
     from assistant.person_names import name_in_text
 
     return {
-        strip_clitics(w).rstrip("ه")
+        role_stem(w)
         for text in passage
         if name_in_text(name, text)
         for w in words(text)

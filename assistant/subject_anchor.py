@@ -48,7 +48,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.arabic import analyse, normalize, strip_clitics
+from assistant.arabic import analyse
 from assistant.extractive import Sentence
 from assistant.models import Retrieved
 from assistant.retrieval import QueryAnalysis, capitalised_runs
@@ -215,11 +215,11 @@ def _is_title(word: str) -> bool:
     """True for an English word the lexicon translates as a title ("Minister" → وزير;
     :data:`assistant.person_names.ROLES_AR`)."""
     from assistant.bridge import load_lexicon
-    from assistant.person_names import ROLES_AR
+    from assistant.person_names import ROLES_AR, role_stem
 
     entry = load_lexicon().lookup((word.lower(),))
     return entry is not None and any(
-        strip_clitics(normalize(a)).rstrip("ه") in ROLES_AR for a in entry.arabic
+        role_stem(a) in ROLES_AR for a in entry.arabic
     )
 
 
