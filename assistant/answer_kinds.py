@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from assistant.answer_checks import word_pattern
 from assistant.arabic import normalize, words
+from assistant.documents import DAY_NAMES
 
 # "Which company / bank …" and "ما اسم الشركة …": the question asks for a name.
 _ASKS_NAME_EN = re.compile(
@@ -393,20 +394,12 @@ _ASKS_DATE = re.compile(
     r"|(?:^|\s)(?:متي|في اي (?:عام|سنه|شهر|يوم|تاريخ)|ما تاريخ|ما موعد)(?:\s|$)",
     re.IGNORECASE,
 )
-# A date in a sentence (not the figure-stripping _DATE above): a month (Gregorian or
-# Levantine; not آب, which is also "father") or a year. "Yesterday", "today" and weekdays date what is reported, nearly every news sentence
-# has one («أمس الاثنين»), so they answer only a question about the past ("When did …").
-_DATE_MENTION = re.compile(
-    r"\b(?:1[89]|20)\d\d\b|"
-    + word_pattern(
-        "يناير", "فبراير", "مارس", "ابريل", "مايو", "يونيو", "يوليو", "اغسطس", "سبتمبر", "اكتوبر",
-        "نوفمبر", "ديسمبر", "كانون", "شباط", "اذار", "نيسان", "ايار", "حزيران", "تموز", "ايلول",
-        "تشرين",
-    ),
-)  # fmt: skip
-_RELATIVE_DATE = re.compile(
-    word_pattern("امس", "اليوم", "السبت", "الاحد", "الاثنين", "الثلاثاء", "الاربعاء", "الخميس", "الجمعه")
-)
+# A date in a sentence (not the figure-stripping _DATE above): a month (_MONTHS: Gregorian
+# or Levantine; not آب, which is also "father") or a year. "Yesterday", "today" and weekdays
+# date what is reported, nearly every news sentence has one («أمس الاثنين»), so they answer
+# only a question about the past ("When did …").
+_DATE_MENTION = re.compile(r"\b(?:1[89]|20)\d\d\b|" + _MONTHS)
+_RELATIVE_DATE = re.compile(word_pattern("امس", "اليوم", *DAY_NAMES))
 _ASKS_PAST = re.compile(r"\bwhen (?:did|was|were|had)\b", re.IGNORECASE)
 
 

@@ -41,7 +41,7 @@ _AR_MONTHS = {
 }  # fmt: skip
 _MONTH_ALT = "|".join(sorted(_AR_MONTHS, key=len, reverse=True))
 _DATE_RE = re.compile(rf"(?<!\d)(\d{{1,2}})\s+({_MONTH_ALT})(?:\s*/\s*(?:{_MONTH_ALT}))?\s+(\d{{4}})")
-_DAY_NAMES = ("السبت", "الاحد", "الاثنين", "الثلاثاء", "الاربعاء", "الخميس", "الجمعه")
+DAY_NAMES = ("السبت", "الاحد", "الاثنين", "الثلاثاء", "الاربعاء", "الخميس", "الجمعه")
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def find_date(lines: list[Line]) -> tuple[str | None, int | None]:
 
 def _is_date_only(norm: str) -> bool:
     rest = _DATE_RE.sub("", norm)
-    for day in _DAY_NAMES:
+    for day in DAY_NAMES:
         rest = rest.replace(day, "")
     return len(rest.strip(" ,،-/|")) == 0
 
