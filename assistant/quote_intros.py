@@ -200,14 +200,12 @@ def spoken_by(name: tuple[str, ...], sentence: Sentence, article: str) -> bool:
 
     if not name_in_text(name, article or sentence.chunk.text):
         return False
-    passage = [text for _, text in passage_sentences(sentence.chunk)]
-    titles = _title_words(name, passage)
+    spans = passage_sentences(sentence.chunk)
+    titles = _title_words(name, [text for _, text in spans])
     subject = first_subject(sentence.text)
     if subject is not None:
         return _is(name, subject, titles)
-    earlier = [
-        text for span, text in passage_sentences(sentence.chunk) if span.end <= sentence.span.start
-    ]
+    earlier = [text for span, text in spans if span.end <= sentence.span.start]
     current = sentence.text
     while earlier and continues_speech(current):
         current = earlier.pop()
